@@ -1,0 +1,67 @@
+// The few libtorch calls that tch does not expose, compiled by build.rs against the same
+// libtorch headers that torch-sys uses. Every entry point catches C++ exceptions, so nothing
+// unwinds into Rust; errors come back as a message written into the caller's buffer.
+
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace {
+
+// Copies `text` into `buf` (at most `cap` bytes, no terminator) and returns its full length,
+// so that the caller can retry with a larger buffer.
+size_t copy_out(const std::string& text, char* buf, size_t cap) {
+    std::memcpy(buf, text.data(), std::min(text.size(), cap));
+    return text.size();
+}
+
+}  // namespace
+
+extern "C" {
+
+// The class name of the autograd node that produced `tensor` (what Python shows as
+// grad_fn=<Name>), namespace stripped; 0 when the tensor has no grad_fn (a leaf, or no grad).
+size_t tch_rnn_grad_fn_name(const void* tensor, char* buf, size_t cap) {
+    try {
+        const auto& t = *static_cast<const at::Tensor*>(tensor);
+        const auto& node = t.grad_fn();
+        if (!node) return 0;
+        std::string name = node->name();
+        const auto sep = name.rfind("::");
+        if (sep != std::string::npos) name = name.substr(sep + 2);
+        return copy_out(name, buf, cap);
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+// self.addcmul_(t1, t2, value=value) and self.addcdiv_(t1, t2, value=value): tch drops the
+// `value` argument of these two, which torch.optim.Adam needs. Return 0 on success, otherwise
+// the length of the error message written into `err`.
+size_t tch_rnn_addcmul_(void* self, const void* t1, const void* t2, double value, char* err,
+                        size_t cap) {
+    try {
+        static_cast<at::Tensor*>(self)->addcmul_(*static_cast<const at::Tensor*>(t1),
+                                                 *static_cast<const at::Tensor*>(t2), value);
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
+}
+
+size_t tch_rnn_addcdiv_(void* self, const void* t1, const void* t2, double value, char* err,
+                        size_t cap) {
+    try {
+        static_cast<at::Tensor*>(self)->addcdiv_(*static_cast<const at::Tensor*>(t1),
+                                                 *static_cast<const at::Tensor*>(t2), value);
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
+}
+
+}  // extern "C"

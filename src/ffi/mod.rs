@@ -1,0 +1,109 @@
+//! Safe wrappers over the C++ shim (`autograd_shim.cpp`) for the few libtorch calls that tch
+//! does not expose.
+
+use std::os::raw::{c_char, c_void};
+
+use anyhow::{Result, bail};
+use tch::Tensor;
+
+unsafe extern "C" {
+    fn tch_rnn_grad_fn_name(tensor: *const c_void, buf: *mut c_char, cap: usize) -> usize;
+    fn tch_rnn_addcmul_(
+        this: *mut c_void,
+        t1: *const c_void,
+        t2: *const c_void,
+        value: f64,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
+    fn tch_rnn_addcdiv_(
+        this: *mut c_void,
+        t1: *const c_void,
+        t2: *const c_void,
+        value: f64,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
+}
+
+/// Calls a shim function that writes a string of unknown length into a buffer and returns its
+/// full length, retrying once with a buffer large enough.
+fn read_string(mut call: impl FnMut(*mut c_char, usize) -> usize) -> String {
+    let mut buf = vec![0u8; 128];
+    let mut len = call(buf.as_mut_ptr().cast(), buf.len());
+    if len > buf.len() {
+        buf.resize(len, 0);
+        len = call(buf.as_mut_ptr().cast(), buf.len());
+    }
+    buf.truncate(len.min(buf.len()));
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The name of the autograd node that produced `tensor`, as Python shows it in
+/// `grad_fn=<TanhBackward0>`; `None` for leaves and tensors that do not require grad.
+///
+/// ```
+/// let x = tch::Tensor::ones([2], (tch::Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+/// assert_eq!(tch_rnn::grad_fn_name(&x), None);
+/// assert_eq!(tch_rnn::grad_fn_name(&x.tanh()).as_deref(), Some("TanhBackward0"));
+/// ```
+pub fn grad_fn_name(tensor: &Tensor) -> Option<String> {
+    let ptr = tensor.as_ptr() as *const c_void;
+    let name = read_string(|buf, cap| unsafe { tch_rnn_grad_fn_name(ptr, buf, cap) });
+    (!name.is_empty()).then_some(name)
+}
+
+type PointwiseFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const c_void,
+    *const c_void,
+    f64,
+    *mut c_char,
+    usize,
+) -> usize;
+
+fn pointwise_(
+    op: PointwiseFn,
+    name: &str,
+    this: &mut Tensor,
+    t1: &Tensor,
+    t2: &Tensor,
+    value: f64,
+) -> Result<()> {
+    let (this, t1, t2) = (
+        this.as_mut_ptr() as *mut c_void,
+        t1.as_ptr() as *const c_void,
+        t2.as_ptr() as *const c_void,
+    );
+    let message = read_string(|err, cap| unsafe { op(this, t1, t2, value, err, cap) });
+    if !message.is_empty() {
+        bail!("{name}: {message}");
+    }
+    Ok(())
+}
+
+/// In place `this += value * t1 * t2`, libtorch's `addcmul_` with its `value` argument.
+///
+/// ```
+/// use tch::{Kind, Device, Tensor};
+/// let mut acc = Tensor::zeros([2], (Kind::Float, Device::Cpu));
+/// let two = Tensor::from_slice(&[2.0f32, 2.0]);
+/// tch_rnn::ffi::addcmul_(&mut acc, &two, &two, 0.5).unwrap();
+/// assert_eq!(Vec::<f32>::try_from(&acc).unwrap(), [2.0, 2.0]);
+/// ```
+pub fn addcmul_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) -> Result<()> {
+    pointwise_(tch_rnn_addcmul_, "addcmul_", this, t1, t2, value)
+}
+
+/// In place `this += value * t1 / t2`, libtorch's `addcdiv_` with its `value` argument.
+///
+/// ```
+/// use tch::{Kind, Device, Tensor};
+/// let mut acc = Tensor::zeros([2], (Kind::Float, Device::Cpu));
+/// let (six, two) = (Tensor::from_slice(&[6.0f32, 6.0]), Tensor::from_slice(&[2.0f32, 2.0]));
+/// tch_rnn::ffi::addcdiv_(&mut acc, &six, &two, -1.0).unwrap();
+/// assert_eq!(Vec::<f32>::try_from(&acc).unwrap(), [-3.0, -3.0]);
+/// ```
+pub fn addcdiv_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) -> Result<()> {
+    pointwise_(tch_rnn_addcdiv_, "addcdiv_", this, t1, t2, value)
+}
