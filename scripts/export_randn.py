@@ -1,0 +1,32 @@
+"""Exports torch.randn(3, 1, 4) right after torch.manual_seed(s) for a few seeds.
+
+tests/randn_parity.rs checks that tch's Tensor::randn gives the same values bit for bit.
+Output: tests/fixtures/randn.safetensors (keys "seed_<s>"), written atomically.
+Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_randn.py
+"""
+
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = [0, 1, 7, 42, 2024]
+
+
+def main() -> None:
+    tensors = {}
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        tensors[f"seed_{seed}"] = torch.randn(3, 1, 4)
+    path = ROOT / "tests" / "fixtures" / "randn.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+    print(f"export_randn: {len(SEEDS)} seeds in {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

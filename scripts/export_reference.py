@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""Exports the PyTorch reference fixtures that the Rust parity tests compare against.
+
+Run from anywhere with the project's interpreter:
+
+    .venv/bin/python scripts/export_reference.py
+
+It writes, under tests/fixtures/nn/ (committed):
+
+- ``cases.json``: the configuration of every case (sorted keys, indent 1), read by
+  tests/nn_parity.rs, tests/init_parity.rs and tests/state_dict_interop.rs;
+- ``reference.safetensors``: every tensor those cases need;
+- ``tutorial_state_dict.safetensors``: the ``state_dict()`` of the tutorial model, written with
+  ``safetensors.torch.save_file`` exactly as a PyTorch user would, for the interop test.
+
+Tensor keys in reference.safetensors:
+
+- ``parity/{case}/param/{name}``: the module's parameters by state_dict name, before forward;
+- ``parity/{case}/buffer/{name}``: non-parameter tensors the module is built with
+  (CrossEntropyLoss's class ``weight``);
+- ``parity/{case}/input/{name}``: forward inputs (``input``, ``h0``/``hx``, ``target``);
+- ``parity/{case}/output/{name}``: forward results (``output``, ``h_n``) and, for Embedding
+  with ``max_norm``, ``weight_after`` (the weight renormalised in place by forward);
+- ``parity/{case}/probe/{name}``: the fixed random R tensor of each differentiated output;
+  the scalar loss is ``sum over those outputs of sum(output * R)``;
+- ``parity/{case}/grad/param/{name}``, ``parity/{case}/grad/input/{name}``: the gradients of
+  that loss (a sparse gradient is stored dense);
+- ``init/{model}/s{seed}/{name}``: the parameters PyTorch creates right after
+  ``torch.manual_seed(seed)``;
+- ``interop/{name}``: input and outputs of the tutorial model for the interop test.
+
+Every case seeds its own generators (from a CRC of its name), the script runs single-threaded
+with deterministic algorithms, and files are written to a temporary name and renamed into
+place, so running it twice gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+import tempfile
+import warnings
+import zlib
+from pathlib import Path
+
+import torch
+from safetensors.torch import save, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "tests" / "fixtures" / "nn"
+CASES_FILE = "cases.json"
+TENSORS_FILE = "reference.safetensors"
+STATE_DICT_FILE = "tutorial_state_dict.safetensors"
+INIT_SEEDS = [0, 1, 7, 42]
+EXPECTED_TORCH = "2.13.0"
+
+# PyTorch warns that dropout does nothing with num_layers=1; that case is deliberate.
+warnings.filterwarnings("ignore", message=".*dropout option adds dropout after all but last.*")
+
+
+def case_seed(name: str) -> int:
+    """A seed that depends only on the case's name, so adding a case changes no other."""
+    return zlib.crc32(name.encode()) % (2**31)
+
+
+class Tensors:
+    """An ordered-by-name bag of tensors, refusing duplicate keys."""
+
+    def __init__(self) -> None:
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def add(self, key: str, t: torch.Tensor) -> None:
+        if key in self.tensors:
+            raise KeyError(f"duplicate tensor key {key}")
+        if t.is_sparse:
+            t = t.to_dense()
+        self.tensors[key] = t.detach().clone().contiguous()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Covering sets
+
+
+def pairwise(factors: list[tuple[str, list]]) -> list[dict]:
+    """A small set of combinations in which every pair of values of every two factors appears
+    (greedy all-pairs, deterministic: ties go to the first candidate in product order)."""
+    n = len(factors)
+    uncovered = {
+        (i, a, j, b)
+        for i in range(n)
+        for j in range(i + 1, n)
+        for a in range(len(factors[i][1]))
+        for b in range(len(factors[j][1]))
+    }
+    candidates = list(itertools.product(*[range(len(values)) for _, values in factors]))
+    chosen = []
+    while uncovered:
+        best, best_gain = None, -1
+        for c in candidates:
+            gain = sum((i, c[i], j, c[j]) in uncovered for i in range(n) for j in range(i + 1, n))
+            if gain > best_gain:
+                best, best_gain = c, gain
+        chosen.append(best)
+        uncovered -= {(i, best[i], j, best[j]) for i in range(n) for j in range(i + 1, n)}
+    return [{name: values[idx] for (name, values), idx in zip(factors, c)} for c in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules from specs (the same specs the Rust tests build from)
+
+
+def build(spec: dict, pretrained: torch.Tensor | None = None, buffers: dict | None = None):
+    kind = spec["kind"]
+    if kind == "rnn":
+        return torch.nn.RNN(
+            spec["input_size"],
+            spec["hidden_size"],
+            num_layers=spec["num_layers"],
+            nonlinearity=spec["nonlinearity"],
+            bias=spec["bias"],
+            batch_first=spec["batch_first"],
+            dropout=spec["dropout"],
+            bidirectional=spec["bidirectional"],
+        )
+    if kind == "rnn_cell":
+        return torch.nn.RNNCell(
+            spec["input_size"], spec["hidden_size"], bias=spec["bias"], nonlinearity=spec["nonlinearity"]
+        )
+    if kind == "embedding":
+        kw = dict(
+            padding_idx=spec["padding_idx"],
+            max_norm=spec["max_norm"],
+            norm_type=spec["norm_type"],
+            scale_grad_by_freq=spec["scale_grad_by_freq"],
+            sparse=spec["sparse"],
+        )
+        if spec["pretrained_freeze"] is not None:
+            assert pretrained is not None
+            return torch.nn.Embedding.from_pretrained(pretrained, freeze=spec["pretrained_freeze"], **kw)
+        return torch.nn.Embedding(spec["num_embeddings"], spec["embedding_dim"], **kw)
+    if kind == "linear":
+        return torch.nn.Linear(spec["in_features"], spec["out_features"], bias=spec["bias"])
+    if kind == "cross_entropy":
+        weight = buffers["weight"] if spec["weight"] else None
+        return torch.nn.CrossEntropyLoss(
+            weight=weight,
+            ignore_index=spec["ignore_index"],
+            reduction=spec["reduction"],
+            label_smoothing=spec["label_smoothing"],
+        )
+    raise ValueError(kind)
+
+
+def rnn_spec(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+             dropout=0.0, bidirectional=False) -> dict:
+    return dict(kind="rnn", input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
+                nonlinearity=nonlinearity, bias=bias, batch_first=batch_first, dropout=dropout,
+                bidirectional=bidirectional)
+
+
+def rnn_cell_spec(input_size, hidden_size, bias=True, nonlinearity="tanh") -> dict:
+    return dict(kind="rnn_cell", input_size=input_size, hidden_size=hidden_size, bias=bias,
+                nonlinearity=nonlinearity)
+
+
+def embedding_spec(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                   scale_grad_by_freq=False, sparse=False, pretrained_freeze=None) -> dict:
+    return dict(kind="embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim,
+                padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, pretrained_freeze=pretrained_freeze)
+
+
+def linear_spec(in_features, out_features, bias=True) -> dict:
+    return dict(kind="linear", in_features=in_features, out_features=out_features, bias=bias)
+
+
+def cross_entropy_spec(weight=False, ignore_index=-100, reduction="mean", label_smoothing=0.0) -> dict:
+    return dict(kind="cross_entropy", weight=weight, ignore_index=ignore_index, reduction=reduction,
+                label_smoothing=label_smoothing)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parity cases
+
+
+class Parity:
+    def __init__(self, store: Tensors) -> None:
+        self.store = store
+        self.cases: list[dict] = []
+
+    def record(self, name, spec, module, inputs, grad_inputs, outputs, probes, *, buffers=None,
+               params_before=None, training=False, forward_seed=None, note=None):
+        """Stores one case. `outputs` are all forward results; `probes` maps the differentiated
+        ones to their R. Runs backward of sum(out * R) and stores every gradient."""
+        p = f"parity/{name}"
+        names = [n for n, _ in module.named_parameters()] if module is not None else []
+        frozen = [n for n, t in module.named_parameters() if not t.requires_grad] if module is not None else []
+        for n, t in (params_before or {}).items():
+            self.store.add(f"{p}/param/{n}", t)
+        for n, t in (buffers or {}).items():
+            self.store.add(f"{p}/buffer/{n}", t)
+        for n, t in inputs.items():
+            self.store.add(f"{p}/input/{n}", t)
+        for n, t in outputs.items():
+            self.store.add(f"{p}/output/{n}", t)
+        loss = sum((outputs[n] * r).sum() for n, r in probes.items())
+        if loss.requires_grad:  # not when every parameter is frozen and no input is float
+            loss.backward()
+        for n, r in probes.items():
+            self.store.add(f"{p}/probe/{n}", r)
+        for n, t in (module.named_parameters() if module is not None else []):
+            if t.requires_grad:
+                assert t.grad is not None, (name, n)
+                self.store.add(f"{p}/grad/param/{n}", t.grad)
+            else:
+                assert t.grad is None
+        for n in grad_inputs:
+            assert inputs[n].grad is not None, (name, n)
+            self.store.add(f"{p}/grad/input/{n}", inputs[n].grad)
+        case = dict(
+            name=name,
+            module=spec,
+            params=names,
+            frozen=frozen,
+            buffers=sorted(buffers or {}),
+            inputs=list(inputs),
+            grad_inputs=list(grad_inputs),
+            outputs=list(outputs),
+            probes=list(probes),
+            training=training,
+            forward_seed=forward_seed,
+        )
+        if note:
+            case["note"] = note
+        self.cases.append(case)
+
+    # RNN ------------------------------------------------------------------------------------
+
+    def rnn(self, name, spec, seq_len, batch, h0, training=False, forward_seed=None, note=None):
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        module = build(spec)
+        module.train(training)
+        g = torch.Generator().manual_seed(seed + 1)
+        d = 2 if spec["bidirectional"] else 1
+        hid, feats = spec["hidden_size"], spec["input_size"]
+        if batch is None:
+            x_shape, h_shape = (seq_len, feats), (d * spec["num_layers"], hid)
+        else:
+            x_shape = (batch, seq_len, feats) if spec["batch_first"] else (seq_len, batch, feats)
+            h_shape = (d * spec["num_layers"], batch, hid)
+        inputs = {"input": torch.randn(x_shape, generator=g).requires_grad_()}
+        if h0:
+            inputs["h0"] = torch.randn(h_shape, generator=g).requires_grad_()
+        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        if forward_seed is not None:
+            torch.manual_seed(forward_seed)
+        out, h_n = module(inputs["input"], inputs.get("h0"))
+        probes = {"output": torch.randn(out.shape, generator=g), "h_n": torch.randn(h_n.shape, generator=g)}
+        self.record(name, spec, module, inputs, list(inputs), {"output": out, "h_n": h_n}, probes,
+                    params_before=params, training=training, forward_seed=forward_seed, note=note)
+
+    def rnn_cases(self):
+        factors = [
+            ("num_layers", [1, 2, 3]),
+            ("batch", [None, 1, 3]),
+            ("bidirectional", [False, True]),
+            ("batch_first", [False, True]),
+            ("bias", [True, False]),
+            ("nonlinearity", ["tanh", "relu"]),
+            ("seq_len", [1, 4]),
+            ("h0", [False, True]),
+            ("dropout", [0.0, 0.25]),
+        ]
+        for i, c in enumerate(pairwise(factors)):
+            name = "rnn_{:02d}_l{}_{}{}{}{}_{}_s{}_{}{}{}".format(
+                i,
+                c["num_layers"],
+                "unbatched" if c["batch"] is None else f"b{c['batch']}",
+                "_bi" if c["bidirectional"] else "",
+                "_bf" if c["batch_first"] else "",
+                "" if c["bias"] else "_nobias",
+                c["nonlinearity"],
+                c["seq_len"],
+                "h0" if c["h0"] else "noh0",
+                f"_dropout{c['dropout']}" if c["dropout"] else "",
+                "_eval",
+            )
+            spec = rnn_spec(3 + i % 3, 4 + i % 2, num_layers=c["num_layers"], nonlinearity=c["nonlinearity"],
+                            bias=c["bias"], batch_first=c["batch_first"], dropout=c["dropout"],
+                            bidirectional=c["bidirectional"])
+            self.rnn(name, spec, c["seq_len"], c["batch"], c["h0"])
+        # A larger stack with every option on, and the tutorial's RNN.
+        self.rnn("rnn_big_l3_bi_bf_relu_h0_dropout_eval",
+                 rnn_spec(6, 7, num_layers=3, nonlinearity="relu", batch_first=True, dropout=0.5,
+                          bidirectional=True), seq_len=6, batch=4, h0=True)
+        self.rnn("rnn_tutorial_l2_bf", rnn_spec(10, 8, num_layers=2, batch_first=True), seq_len=5, batch=1,
+                 h0=True)
+        # Training mode with dropout between layers: the masks come from the global generator,
+        # seeded with forward_seed right before forward on both sides.
+        self.rnn("rnn_train_dropout_l3_bi", rnn_spec(4, 5, num_layers=3, dropout=0.5, bidirectional=True),
+                 seq_len=4, batch=3, h0=True, training=True, forward_seed=1234,
+                 note="training mode: dropout masks drawn after manual_seed(forward_seed)")
+
+    # RNNCell --------------------------------------------------------------------------------
+
+    def rnn_cell(self, name, spec, batch, hx):
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        module = build(spec)
+        g = torch.Generator().manual_seed(seed + 1)
+        lead = () if batch is None else (batch,)
+        inputs = {"input": torch.randn(lead + (spec["input_size"],), generator=g).requires_grad_()}
+        if hx:
+            inputs["hx"] = torch.randn(lead + (spec["hidden_size"],), generator=g).requires_grad_()
+        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        out = module(inputs["input"], inputs.get("hx"))
+        probes = {"output": torch.randn(out.shape, generator=g)}
+        self.record(name, spec, module, inputs, list(inputs), {"output": out}, probes, params_before=params)
+
+    def rnn_cell_cases(self):
+        factors = [
+            ("batch", [None, 1, 3]),
+            ("hx", [False, True]),
+            ("bias", [True, False]),
+            ("nonlinearity", ["tanh", "relu"]),
+        ]
+        for i, c in enumerate(pairwise(factors)):
+            name = "rnn_cell_{:02d}_{}_{}{}_{}".format(
+                i,
+                "unbatched" if c["batch"] is None else f"b{c['batch']}",
+                "hx" if c["hx"] else "nohx",
+                "" if c["bias"] else "_nobias",
+                c["nonlinearity"],
+            )
+            spec = rnn_cell_spec(3 + i % 2, 5, bias=c["bias"], nonlinearity=c["nonlinearity"])
+            self.rnn_cell(name, spec, c["batch"], c["hx"])
+
+    # Embedding ------------------------------------------------------------------------------
+
+    def embedding(self, name, spec, indices):
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed + 1)
+        pretrained = None
+        if spec["pretrained_freeze"] is not None:
+            pretrained = torch.randn(spec["num_embeddings"], spec["embedding_dim"], generator=g)
+        module = build(spec, pretrained=pretrained)
+        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        inputs = {"input": indices}
+        out = module(indices)
+        outputs = {"output": out}
+        probes = {"output": torch.randn(out.shape, generator=g)}
+        if spec["max_norm"] is not None:
+            outputs["weight_after"] = module.weight.detach().clone()
+        self.record(name, spec, module, inputs, [], outputs, probes, params_before=params)
+
+    def embedding_cases(self):
+        def idx(*values):
+            return torch.tensor(values, dtype=torch.int64)
+
+        two_d = idx(1, 2, 4, 2, 0, 9, 9, 3, 2, 7, 5, 2, 8, 1, 6).view(3, 5)
+        self.embedding("emb_plain_2d", embedding_spec(10, 4), two_d)
+        self.embedding("emb_plain_1d", embedding_spec(6, 3), idx(5, 0, 3, 3, 1))
+        self.embedding("emb_plain_0d", embedding_spec(6, 3), torch.tensor(4))
+        self.embedding("emb_plain_3d", embedding_spec(8, 5), idx(0, 7, 3, 3, 1, 6, 2, 2, 5, 4, 7, 0).view(2, 3, 2))
+        self.embedding("emb_padding_pos", embedding_spec(10, 4, padding_idx=2), two_d)
+        self.embedding("emb_padding_neg", embedding_spec(10, 4, padding_idx=-1), two_d)
+        self.embedding("emb_max_norm_l2", embedding_spec(10, 4, max_norm=1.0), two_d)
+        self.embedding("emb_max_norm_l1", embedding_spec(10, 4, max_norm=1.5, norm_type=1.0), two_d)
+        self.embedding("emb_max_norm_l3_padding", embedding_spec(10, 4, padding_idx=9, max_norm=0.8, norm_type=3.0),
+                       two_d)
+        self.embedding("emb_scale_grad_by_freq", embedding_spec(10, 4, scale_grad_by_freq=True), two_d)
+        self.embedding("emb_scale_grad_by_freq_padding",
+                       embedding_spec(10, 4, padding_idx=2, scale_grad_by_freq=True), two_d)
+        self.embedding("emb_sparse", embedding_spec(10, 4, sparse=True), two_d)
+        # (scale_grad_by_freq with sparse=True is refused by embedding_backward.)
+        self.embedding("emb_sparse_padding_neg", embedding_spec(10, 4, padding_idx=-2, sparse=True), two_d)
+        self.embedding("emb_pretrained_freeze", embedding_spec(10, 4, pretrained_freeze=True), two_d)
+        self.embedding("emb_pretrained_trainable_padding",
+                       embedding_spec(10, 4, padding_idx=9, pretrained_freeze=False), two_d)
+
+    # Linear ---------------------------------------------------------------------------------
+
+    def linear(self, name, spec, lead):
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        module = build(spec)
+        g = torch.Generator().manual_seed(seed + 1)
+        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        inputs = {"input": torch.randn(tuple(lead) + (spec["in_features"],), generator=g).requires_grad_()}
+        out = module(inputs["input"])
+        probes = {"output": torch.randn(out.shape, generator=g)}
+        self.record(name, spec, module, inputs, ["input"], {"output": out}, probes, params_before=params)
+
+    def linear_cases(self):
+        for bias in (True, False):
+            for lead in ((), (3,), (2, 3)):
+                name = f"linear_{'bias' if bias else 'nobias'}_{len(lead) + 1}d"
+                self.linear(name, linear_spec(5, 4, bias=bias), lead)
+
+    # CrossEntropyLoss -------------------------------------------------------------------------
+
+    def cross_entropy(self, name, spec, input_shape, target, grad_target=False):
+        """`target`: an int64 tensor of class indices, or "prob" for class probabilities."""
+        seed = case_seed(name)
+        g = torch.Generator().manual_seed(seed + 1)
+        classes = input_shape[0] if len(input_shape) == 1 else input_shape[1]
+        buffers = {}
+        if spec["weight"]:
+            buffers["weight"] = torch.rand(classes, generator=g) + 0.5
+        module = build(spec, buffers=buffers)
+        inputs = {"input": torch.randn(input_shape, generator=g).requires_grad_()}
+        if isinstance(target, str):
+            assert target == "prob"
+            dim = 0 if len(input_shape) == 1 else 1
+            target = torch.randn(input_shape, generator=g).softmax(dim)
+            if grad_target:
+                target.requires_grad_()
+        inputs["target"] = target
+        out = module(inputs["input"], inputs["target"])
+        probes = {"output": torch.randn(out.shape, generator=g)}
+        grad_inputs = ["input"] + (["target"] if grad_target else [])
+        self.record(name, spec, None, inputs, grad_inputs, {"output": out}, probes, buffers=buffers)
+
+    def cross_entropy_cases(self):
+        def idx(*values):
+            return torch.tensor(values, dtype=torch.int64)
+
+        t5 = idx(0, 3, 1, 3, 2)
+        t5_ignored = idx(0, -100, 1, 3, -100)
+        t5_ignore1 = idx(1, 3, 1, 0, 2)
+        for reduction in ("none", "mean", "sum"):
+            self.cross_entropy(f"ce_index_{reduction}", cross_entropy_spec(reduction=reduction), (5, 4), t5)
+            self.cross_entropy(f"ce_index_weight_ignore_{reduction}",
+                               cross_entropy_spec(weight=True, ignore_index=1, reduction=reduction), (5, 4), t5_ignore1)
+            self.cross_entropy(f"ce_index_weight_smoothing_{reduction}",
+                               cross_entropy_spec(weight=True, reduction=reduction, label_smoothing=0.2), (5, 4),
+                               t5_ignored)
+        self.cross_entropy("ce_index_default_ignore_mean", cross_entropy_spec(), (5, 4), t5_ignored)
+        self.cross_entropy("ce_index_smoothing_ignore_sum",
+                           cross_entropy_spec(ignore_index=3, reduction="sum", label_smoothing=0.1), (5, 4), t5)
+        self.cross_entropy("ce_1d_input_mean", cross_entropy_spec(), (4,), torch.tensor(2))
+        self.cross_entropy("ce_1d_input_weight_none", cross_entropy_spec(weight=True, reduction="none"), (4,),
+                           torch.tensor(1))
+        t_nd = idx(0, 2, 1, 2, 2, 0, 1, 0).view(2, 4)
+        self.cross_entropy("ce_nd_weight_ignore_sum",
+                           cross_entropy_spec(weight=True, ignore_index=0, reduction="sum"), (2, 3, 4), t_nd)
+        self.cross_entropy("ce_nd_smoothing_none", cross_entropy_spec(reduction="none", label_smoothing=0.3),
+                           (2, 3, 4), t_nd)
+        self.cross_entropy("ce_nd_mean", cross_entropy_spec(), (2, 3, 4), t_nd)
+        self.cross_entropy("ce_prob_mean", cross_entropy_spec(), (5, 4), "prob", grad_target=True)
+        self.cross_entropy("ce_prob_smoothing_sum", cross_entropy_spec(reduction="sum", label_smoothing=0.25),
+                           (5, 4), "prob", grad_target=True)
+        self.cross_entropy("ce_prob_weight_mean", cross_entropy_spec(weight=True), (5, 4), "prob", grad_target=True)
+        self.cross_entropy("ce_prob_weight_smoothing_none",
+                           cross_entropy_spec(weight=True, reduction="none", label_smoothing=0.15), (5, 4), "prob",
+                           grad_target=True)
+        self.cross_entropy("ce_prob_nd_weight_smoothing_mean",
+                           cross_entropy_spec(weight=True, label_smoothing=0.05), (2, 3, 4), "prob", grad_target=True)
+        self.cross_entropy("ce_prob_1d_sum", cross_entropy_spec(reduction="sum"), (4,), "prob")
+
+
+# ---------------------------------------------------------------------------------------------
+# Initialisation and interop
+
+
+TUTORIAL_MODEL = [
+    {"prefix": "emb", "module": embedding_spec(4, 10)},
+    {"prefix": "rnn", "module": rnn_spec(10, 8, num_layers=2, batch_first=True)},
+    {"prefix": "fc", "module": linear_spec(8, 4)},
+]
+
+INIT_MODELS = {
+    "rnn_default": [{"prefix": "", "module": rnn_spec(5, 4)}],
+    "rnn_l2_bi_nobias": [{"prefix": "", "module": rnn_spec(3, 6, num_layers=2, bias=False, bidirectional=True)}],
+    "rnn_l3_relu_bf_dropout": [{"prefix": "", "module": rnn_spec(4, 3, num_layers=3, nonlinearity="relu",
+                                                                 batch_first=True, dropout=0.2)}],
+    "rnn_cell": [{"prefix": "", "module": rnn_cell_spec(5, 4)}],
+    "rnn_cell_nobias_relu": [{"prefix": "", "module": rnn_cell_spec(3, 7, bias=False, nonlinearity="relu")}],
+    "embedding_padding": [{"prefix": "", "module": embedding_spec(10, 6, padding_idx=2)}],
+    "embedding_padding_neg": [{"prefix": "", "module": embedding_spec(7, 3, padding_idx=-1)}],
+    "linear": [{"prefix": "", "module": linear_spec(8, 4)}],
+    "linear_nobias": [{"prefix": "", "module": linear_spec(5, 3, bias=False)}],
+    "tutorial": TUTORIAL_MODEL,
+}
+
+
+def build_model(model: list[dict]) -> torch.nn.Module:
+    """The modules of `model`, built in order as children of one container."""
+    container = torch.nn.Module()
+    for part in model:
+        module = build(part["module"])
+        if part["prefix"]:
+            container.add_module(part["prefix"], module)
+        else:
+            assert len(model) == 1
+            return module
+    return container
+
+
+def init_cases(store: Tensors) -> dict:
+    names = {}
+    for model_name, model in INIT_MODELS.items():
+        for seed in INIT_SEEDS:
+            torch.manual_seed(seed)
+            module = build_model(model)
+            state = [(n, t) for n, t in module.named_parameters()]
+            for n, t in state:
+                store.add(f"init/{model_name}/s{seed}/{n}", t)
+            shapes = [[n, list(t.shape)] for n, t in state]
+            assert names.setdefault(model_name, shapes) == shapes
+    return {"seeds": INIT_SEEDS, "models": INIT_MODELS, "params": names}
+
+
+def interop_case(store: Tensors) -> dict:
+    """The tutorial model with a seed of its own: its state_dict goes to a safetensors file of
+    its own, and its forward results on a fixed input to reference.safetensors."""
+    seed = case_seed("interop")
+    torch.manual_seed(seed)
+    model = build_model(TUTORIAL_MODEL)
+    model.eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    x = torch.randint(0, 4, (2, 5), generator=g)
+    h0 = torch.randn(2, 2, 8, generator=g)
+    target = torch.randint(0, 4, (2, 5), generator=g)
+    with torch.no_grad():
+        out, h_n = model.rnn(model.emb(x), h0)
+        logits = model.fc(out)
+        loss = torch.nn.CrossEntropyLoss()(logits.reshape(-1, 4), target.reshape(-1))
+    for n, t in (("input", x), ("h0", h0), ("target", target), ("logits", logits), ("h_n", h_n), ("loss", loss)):
+        store.add(f"interop/{n}", t)
+    state_dict = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=OUT_DIR, prefix=f".{STATE_DICT_FILE}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state_dict, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, OUT_DIR / STATE_DICT_FILE)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return {"model": TUTORIAL_MODEL, "state_dict_file": STATE_DICT_FILE,
+            "state_dict_keys": sorted(state_dict), "pipeline": "emb -> rnn(h0) -> fc; CrossEntropyLoss(mean) on "
+                                                              "logits.reshape(-1, 4), target.reshape(-1)"}
+
+
+def main() -> int:
+    if not torch.__version__.startswith(EXPECTED_TORCH):
+        print(f"export_reference: expected torch {EXPECTED_TORCH}, got {torch.__version__}", file=sys.stderr)
+        return 1
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+
+    store = Tensors()
+    parity = Parity(store)
+    parity.rnn_cases()
+    parity.rnn_cell_cases()
+    parity.embedding_cases()
+    parity.linear_cases()
+    parity.cross_entropy_cases()
+    init = init_cases(store)
+    interop = interop_case(store)
+
+    doc = {
+        "generator": "scripts/export_reference.py",
+        "torch_version": torch.__version__.split("+")[0],
+        "tensors_file": TENSORS_FILE,
+        "parity": parity.cases,
+        "init": init,
+        "interop": interop,
+    }
+    atomic_write(OUT_DIR / TENSORS_FILE, save(dict(sorted(store.tensors.items()))))
+    atomic_write(OUT_DIR / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
+    counts: dict[str, int] = {}
+    for case in parity.cases:
+        counts[case["module"]["kind"]] = counts.get(case["module"]["kind"], 0) + 1
+    sizes = {f: (OUT_DIR / f).stat().st_size for f in (CASES_FILE, TENSORS_FILE, STATE_DICT_FILE)}
+    print(f"export_reference: {len(parity.cases)} parity cases {counts}, {len(store.tensors)} tensors, "
+          f"files {sizes} in {OUT_DIR.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

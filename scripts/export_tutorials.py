@@ -1,0 +1,39 @@
+"""Runs each PyTorch twin in scripts/pytorch/ for a set of seeds and stores what it prints.
+
+tests/tutorials.rs checks that every Rust tutorial program prints exactly these bytes.
+Output: tests/fixtures/tutorials/<program>/seed_<seed>.txt, written atomically.
+Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_tutorials.py
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"]
+SEEDS = [0, 1, 2, 3, 7, 42]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    out_dir = ROOT / "tests" / "fixtures" / "tutorials"
+    for program in PROGRAMS:
+        for seed in SEEDS:
+            printed = subprocess.run(
+                [sys.executable, str(ROOT / "scripts" / "pytorch" / f"{program}.py"), str(seed)],
+                check=True,
+                capture_output=True,
+            ).stdout
+            write_atomically(out_dir / program / f"seed_{seed}.txt", printed)
+    print(f"export_tutorials: {len(PROGRAMS) * len(SEEDS)} outputs in {out_dir.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+//! `torch.optim.Adam`, replaying PyTorch's single-tensor CPU path (`_single_tensor_adam`) op
+//! for op: `lerp_` for the first moment, `mul_().addcmul_(value=1 - beta2)` for the second,
+//! bias corrections computed in double precision with `pow`, `addcdiv_(value=-step_size)`.
+//! libtorch's C++ `torch::optim::Adam` (tch's `nn::Adam`) updates the first moment with
+//! `mul_().add_()` instead, which drifts from PyTorch in the last bits.
+
+use anyhow::{Result, ensure};
+use tch::Tensor;
+
+use crate::ffi::{addcdiv_, addcmul_};
+
+/// The arguments of `torch.optim.Adam(params, ...)`, each with PyTorch's default.
+///
+/// ```
+/// let config = tch_rnn::optim::AdamConfig { lr: 0.05, ..Default::default() };
+/// assert_eq!((config.betas, config.eps), ((0.9, 0.999), 1e-8));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamConfig {
+    /// Learning rate. Default: 1e-3.
+    pub lr: f64,
+    /// Running-average coefficients of the gradient and of its square. Default: (0.9, 0.999).
+    pub betas: (f64, f64),
+    /// Added to the denominator for numerical stability. Default: 1e-8.
+    pub eps: f64,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8 }
+    }
+}
+
+/// Per-parameter state, as in PyTorch: `step` is a float32 counter, the moments are zeros of
+/// the parameter's shape created on the parameter's first step.
+struct ParamState {
+    step: f32,
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+}
+
+/// Adam (Kingma & Ba) exactly as `torch.optim.Adam` with `amsgrad=False`, `weight_decay=0`,
+/// `maximize=False` computes it on CPU.
+///
+/// ```
+/// use tch::{nn::VarStore, Device, Kind, Tensor};
+/// use tch_rnn::optim::{Adam, AdamConfig};
+/// let vs = VarStore::new(Device::Cpu);
+/// let w = vs.root().ones("w", &[2]);
+/// let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr: 0.1, ..Default::default() })?;
+/// optimizer.zero_grad();
+/// (&w * &w).sum(Kind::Float).backward();
+/// optimizer.step()?;
+/// assert!((w.double_value(&[0]) - 0.9).abs() < 1e-6);
+/// # anyhow::Ok(())
+/// ```
+pub struct Adam {
+    params: Vec<Tensor>,
+    state: Vec<Option<ParamState>>,
+    config: AdamConfig,
+}
+
+impl Adam {
+    /// An optimizer over `params` (e.g. `vs.trainable_variables()`), checking the
+    /// hyper-parameters as PyTorch does.
+    pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Self> {
+        let AdamConfig { lr, betas: (beta1, beta2), eps } = config;
+        ensure!(lr >= 0.0, "Adam: Invalid learning rate: {lr}");
+        ensure!(eps >= 0.0, "Adam: Invalid epsilon value: {eps}");
+        ensure!((0.0..1.0).contains(&beta1), "Adam: Invalid beta parameter at index 0: {beta1}");
+        ensure!((0.0..1.0).contains(&beta2), "Adam: Invalid beta parameter at index 1: {beta2}");
+        let state = params.iter().map(|_| None).collect();
+        Ok(Adam { params, state, config })
+    }
+
+    /// Clears the gradients of every parameter (PyTorch sets them to `None`; zeroing them is
+    /// numerically the same for the next `backward`).
+    pub fn zero_grad(&mut self) {
+        for p in &mut self.params {
+            p.zero_grad();
+        }
+    }
+
+    /// One update of every parameter that has a gradient.
+    pub fn step(&mut self) -> Result<()> {
+        let AdamConfig { lr, betas: (beta1, beta2), eps } = self.config;
+        tch::no_grad(|| {
+            for (param, state) in self.params.iter_mut().zip(&mut self.state) {
+                let grad = param.grad();
+                if !grad.defined() {
+                    continue;
+                }
+                let state = state.get_or_insert_with(|| ParamState {
+                    step: 0.0,
+                    exp_avg: param.zeros_like(),
+                    exp_avg_sq: param.zeros_like(),
+                });
+                state.step += 1.0;
+                let _ = state.exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
+                let _ = state.exp_avg_sq.f_mul_scalar_(beta2)?;
+                addcmul_(&mut state.exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
+                let step = f64::from(state.step);
+                let bias_correction1 = 1.0 - beta1.powf(step);
+                let bias_correction2 = 1.0 - beta2.powf(step);
+                let step_size = lr / bias_correction1;
+                let bias_correction2_sqrt = bias_correction2.powf(0.5);
+                let mut denom = state.exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
+                let _ = denom.f_add_scalar_(eps)?;
+                addcdiv_(param, &state.exp_avg, &denom, -step_size)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! Optimizers that follow their `torch.optim` counterparts step for step, so that training
+//! reaches the same parameters as PyTorch, not just nearly the same.
+
+mod adam;
+
+pub use adam::{Adam, AdamConfig};

@@ -1,0 +1,65 @@
+//! The command line shared by the tutorial examples: `--seed` (default 0, like the twins'
+//! first argument) and, for the training programs, `--epochs` and `--lr`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use super::Options;
+
+/// Command line of the programs that only take a seed (sections 2.1-2.3).
+#[derive(Parser, Debug)]
+pub struct SeedCli {
+    /// Seed for torch.manual_seed (the PyTorch twin's first argument).
+    #[arg(long, default_value_t = 0)]
+    pub seed: i64,
+}
+
+/// Command line of the training programs (sections 3.1-3.3).
+#[derive(Parser, Debug)]
+pub struct TrainCli {
+    /// Seed for torch.manual_seed (the PyTorch twin's first argument).
+    #[arg(long, default_value_t = 0)]
+    pub seed: i64,
+    /// Number of training epochs.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(0..))]
+    pub epochs: i64,
+    /// Adam learning rate [default: the tutorial's, 0.1 for hello_rnn_cell, 0.05 otherwise].
+    #[arg(long)]
+    pub lr: Option<f64>,
+}
+
+impl From<SeedCli> for Options {
+    fn from(cli: SeedCli) -> Self {
+        Options { seed: cli.seed, ..Default::default() }
+    }
+}
+
+impl From<TrainCli> for Options {
+    fn from(cli: TrainCli) -> Self {
+        Options { seed: cli.seed, epochs: cli.epochs, lr: cli.lr }
+    }
+}
+
+/// Runs tutorial `name` with `options` on stdout and turns the outcome into an exit code:
+/// an error is printed as one `error: ...` line on stderr with a non-zero exit, never a panic.
+///
+/// ```no_run
+/// use clap::Parser;
+/// use tch_rnn::tutorials::cli::{main, SeedCli};
+/// fn run() -> std::process::ExitCode { main("rnn", SeedCli::parse().into()) }
+/// ```
+pub fn main(name: &str, options: Options) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = super::run(name, &options, &mut out);
+    let flushed = out.flush();
+    match result.and(flushed.map_err(anyhow::Error::from)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

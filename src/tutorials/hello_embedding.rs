@@ -1,0 +1,94 @@
+//! Section 3.3, `scripts/pytorch/hello_embedding.py`: learn "hello" -> "ohlol" with
+//! Embedding + a 2-layer batch-first RNN + Linear.
+
+use std::io::Write;
+
+use anyhow::Result;
+use tch::nn::{Path, VarStore};
+use tch::{Device, Kind, Tensor};
+
+use super::Options;
+use super::hello::{INDEX2CHAR, X_DATA, Y_DATA, epoch_line};
+use crate::nn::{CrossEntropyLoss, Embedding, Linear, Rnn, RnnConfig};
+use crate::optim::{Adam, AdamConfig};
+
+/// The tutorial's learning rate for this program.
+pub const LR: f64 = 0.05;
+
+// 1. parameters (module-level, as the model reads them like the tutorial's globals)
+const NUM_CLASS: i64 = 4;
+const HIDDEN_SIZE: i64 = 8;
+const EMBEDDING_SIZE: i64 = 10;
+const NUM_LAYERS: i64 = 2;
+
+// 3. the model
+struct Model {
+    emb: Embedding,
+    rnn: Rnn,
+    fc: Linear,
+}
+
+impl Model {
+    fn new(path: &Path) -> Result<Self> {
+        let emb = Embedding::new(&(path / "emb"), NUM_CLASS, EMBEDDING_SIZE, Default::default())?;
+        let rnn = Rnn::new(
+            &(path / "rnn"),
+            RnnConfig { input_size: EMBEDDING_SIZE, hidden_size: HIDDEN_SIZE, num_layers: NUM_LAYERS, batch_first: true, ..Default::default() },
+        )?;
+        let fc = Linear::new(&(path / "fc"), HIDDEN_SIZE, NUM_CLASS, Default::default())?;
+        Ok(Model { emb, rnn, fc })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let hidden = Tensor::zeros([NUM_LAYERS, x.size()[0], HIDDEN_SIZE], (Kind::Float, Device::Cpu)); // (num_layers, batch_size, hidden_size)
+        let x = self.emb.forward(x)?; // (batch_size, seq_len, embedding_size)
+        let (x, _) = self.rnn.forward(&x, Some(&hidden))?; // (batch_size, seq_len, hidden_size)
+        let x = self.fc.forward(&x)?; // (batch_size, seq_len, num_class)
+        Ok(x.f_view([-1, NUM_CLASS])?) // (batch_size * seq_len, num_class)
+    }
+}
+
+/// Runs the program, printing to `out` what `python scripts/pytorch/hello_embedding.py SEED`
+/// prints.
+///
+/// ```
+/// let mut out = Vec::new();
+/// tch_rnn::tutorials::hello_embedding::run(&Default::default(), &mut out)?;
+/// assert!(String::from_utf8(out)?.lines().last().unwrap().contains("Epoch [15/15]"));
+/// # anyhow::Ok(())
+/// ```
+pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
+    tch::manual_seed(options.seed);
+    let vs = VarStore::new(Device::Cpu);
+
+    // 2. data
+    let index2char = INDEX2CHAR; // the dictionary
+    let x_data = [X_DATA]; // (batch_size, seq_len): "hello" as dictionary indices
+    let y_data = Y_DATA; // (batch_size * seq_len): labels "ohlol"
+
+    let inputs = Tensor::from_slice(&x_data.concat()).view([x_data.len() as i64, -1]); // (batch_size, seq_len)
+    let labels = Tensor::from_slice(&y_data); // (batch_size * seq_len)
+
+    let net = Model::new(&vs.root())?;
+
+    // 4. loss and optimizer
+    let criterion = CrossEntropyLoss::new(Default::default())?;
+    let lr = options.lr.unwrap_or(LR);
+    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
+
+    // 5. training
+    for epoch in 0..options.epochs {
+        optimizer.zero_grad();
+        let outputs = net.forward(&inputs)?;
+        let loss = criterion.forward(&outputs, &labels)?;
+        loss.f_backward()?;
+        optimizer.step()?;
+
+        let (_, idx) = outputs.f_max_dim(1, false)?;
+        let idx = Vec::<i64>::try_from(&idx)?;
+        let predicted: String = idx.iter().map(|&x| index2char[x as usize]).collect();
+        write!(out, "Predicted string:  {predicted}")?;
+        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
+    }
+    Ok(())
+}
