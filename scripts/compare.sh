@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a tutorial program in Rust and its PyTorch twin with the same seed and shows the diff
-# of what they print: empty (and exit 0) when they agree.
+# of what they print: empty (and exit 0) when they agree, in which case it prints the shared
+# output once, then a one-line summary on stderr.
 #   scripts/compare.sh NAME [SEED]     e.g. scripts/compare.sh hello_embedding 7
 set -euo pipefail
 
@@ -24,6 +25,7 @@ trap 'rm -f "$rust_out" "$python_out"' EXIT
 .venv/bin/python "scripts/pytorch/$name.py" "$seed" >"$python_out"
 if diff -u --label "pytorch: scripts/pytorch/$name.py $seed" --label "rust: --example $name --seed $seed" \
     "$python_out" "$rust_out"; then
+    cat "$rust_out"
     echo "compare: $name, seed $seed: Rust and PyTorch print the same $(wc -l <"$rust_out") lines" >&2
 else
     exit 1

@@ -20,11 +20,21 @@ pub(crate) fn ensure_float(module: &str, what: &str, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// Fails unless `t` holds integer class indices (int64 or int32, as PyTorch accepts).
-pub(crate) fn ensure_index(module: &str, what: &str, t: &Tensor) -> Result<()> {
+/// Integer dtypes that `torch.embedding` accepts as indices: Long or Int.
+pub(crate) const EMBEDDING_INDEX_KINDS: &[Kind] = &[Kind::Int64, Kind::Int];
+/// Integer dtypes that `cross_entropy_loss` accepts as class-index targets: Long or Byte.
+pub(crate) const TARGET_INDEX_KINDS: &[Kind] = &[Kind::Int64, Kind::Uint8];
+
+/// Fails unless `t` holds integer indices of one of the `allowed` dtypes.
+pub(crate) fn ensure_index(module: &str, what: &str, t: &Tensor, allowed: &[Kind]) -> Result<()> {
     ensure!(
-        matches!(t.kind(), Kind::Int64 | Kind::Int),
-        "{module}: expected {what} to hold integer indices (int64 or int32), got dtype {:?} (shape {})",
+        allowed.contains(&t.kind()),
+        "{module}: expected {what} to hold integer indices of dtype {}, got dtype {:?} (shape {})",
+        allowed
+            .iter()
+            .map(|k| format!("{k:?}"))
+            .collect::<Vec<_>>()
+            .join(" or "),
         t.kind(),
         shape(t)
     );

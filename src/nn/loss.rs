@@ -5,7 +5,9 @@ use std::fmt;
 use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 
-use crate::nn::check::{ensure_float, ensure_index, ensure_indices_in_range, shape};
+use crate::nn::check::{
+    TARGET_INDEX_KINDS, ensure_float, ensure_index, ensure_indices_in_range, shape,
+};
 
 /// How per-element losses are reduced: PyTorch's `reduction='none' | 'mean' | 'sum'`.
 ///
@@ -66,7 +68,12 @@ pub struct CrossEntropyLossConfig {
 
 impl Default for CrossEntropyLossConfig {
     fn default() -> Self {
-        CrossEntropyLossConfig { weight: None, ignore_index: -100, reduction: Reduction::Mean, label_smoothing: 0.0 }
+        CrossEntropyLossConfig {
+            weight: None,
+            ignore_index: -100,
+            reduction: Reduction::Mean,
+            label_smoothing: 0.0,
+        }
     }
 }
 
@@ -74,7 +81,7 @@ impl Default for CrossEntropyLossConfig {
 ///
 /// # Shapes
 /// - input (logits): `(C)`, `(N, C)` or `(N, C, d1, ..., dK)`
-/// - target, class indices (int64): `()`, `(N)` or `(N, d1, ..., dK)`, values in `[0, C)` or
+/// - target, class indices (int64 or uint8): `()`, `(N)` or `(N, d1, ..., dK)`, values in `[0, C)` or
 ///   `ignore_index`; or class probabilities (float): the same shape as input.
 /// - output: a scalar, or the target's shape with [`Reduction::None`].
 ///
@@ -101,7 +108,11 @@ impl CrossEntropyLoss {
             config.label_smoothing
         );
         if let Some(w) = &config.weight {
-            ensure!(w.dim() == 1, "CrossEntropyLoss: expected a 1-D class weight, got shape {}", shape(w));
+            ensure!(
+                w.dim() == 1,
+                "CrossEntropyLoss: expected a 1-D class weight, got shape {}",
+                shape(w)
+            );
             ensure_float("CrossEntropyLoss", "weight", w)?;
         }
         Ok(CrossEntropyLoss { config })
@@ -123,7 +134,10 @@ impl CrossEntropyLoss {
     fn check(&self, input: &Tensor, target: &Tensor) -> Result<()> {
         const M: &str = "CrossEntropyLoss";
         ensure_float(M, "input", input)?;
-        ensure!(input.dim() >= 1, "{M}: expected input of shape (C), (N, C) or (N, C, d1, ...), got a 0-d tensor");
+        ensure!(
+            input.dim() >= 1,
+            "{M}: expected input of shape (C), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        );
         let classes = input.size()[if input.dim() == 1 { 0 } else { 1 }];
         if let Some(w) = &self.config.weight {
             ensure!(
@@ -141,7 +155,7 @@ impl CrossEntropyLoss {
             );
             return Ok(());
         }
-        ensure_index(M, "target", target)?;
+        ensure_index(M, "target", target, TARGET_INDEX_KINDS)?;
         let mut expected = input.size();
         expected.remove(if input.dim() == 1 { 0 } else { 1 });
         if target.size() != expected {
@@ -151,6 +165,13 @@ impl CrossEntropyLoss {
                 shape(target)
             );
         }
-        ensure_indices_in_range(M, "target", target, 0, classes, Some(self.config.ignore_index))
+        ensure_indices_in_range(
+            M,
+            "target",
+            target,
+            0,
+            classes,
+            Some(self.config.ignore_index),
+        )
     }
 }
