@@ -22,14 +22,26 @@ const EMBEDDING_SIZE: i64 = 10;
 const NUM_LAYERS: i64 = 2;
 
 // 3. the model
-struct Model {
+/// The tutorial's model: Embedding(4, 10) -> RNN(10, 8, num_layers=2, batch_first=True) ->
+/// Linear(8, 4), with parameters named as in PyTorch (`emb.weight`, `rnn.weight_ih_l0`, ...).
+///
+/// ```
+/// use tch::{nn::VarStore, Device, Tensor};
+/// let vs = VarStore::new(Device::Cpu);
+/// let net = tch_rnn::tutorials::hello_embedding::Model::new(&vs.root())?;
+/// let logits = net.forward(&Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5]))?;
+/// assert_eq!(logits.size(), [5, 4]);
+/// # anyhow::Ok(())
+/// ```
+pub struct Model {
     emb: Embedding,
     rnn: Rnn,
     fc: Linear,
 }
 
 impl Model {
-    fn new(path: &Path) -> Result<Self> {
+    /// Builds the layers under `path` in the tutorial's order: emb, rnn, fc.
+    pub fn new(path: &Path) -> Result<Self> {
         let emb = Embedding::new(
             &(path / "emb"),
             NUM_CLASS,
@@ -50,7 +62,8 @@ impl Model {
         Ok(Model { emb, rnn, fc })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// Logits `(batch_size * seq_len, num_class)` for indices `x` `(batch_size, seq_len)`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let hidden = Tensor::zeros(
             [NUM_LAYERS, x.size()[0], HIDDEN_SIZE],
             (Kind::Float, Device::Cpu),

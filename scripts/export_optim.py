@@ -1,0 +1,74 @@
+"""Trains the tutorial's Embedding + RNN + Linear model (section 3.3) with torch.optim.Adam and
+exports its parameters before and after, and the loss of every epoch.
+
+tests/adam_parity.rs replays the same training with tch_rnn::optim::Adam (expecting PyTorch's
+parameters bit for bit) and with libtorch's C++ Adam (reporting how far it drifts).
+Output: tests/fixtures/optim/adam_hello_embedding.safetensors, written atomically, with keys
+"seed_<s>/initial/<name>", "seed_<s>/final/<name>" and "seed_<s>/losses".
+Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_optim.py
+"""
+
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = [0, 7]
+EPOCHS = 15
+LR = 0.05
+
+num_class, hidden_size, embedding_size, num_layers = 4, 8, 10, 2
+
+
+class Model(torch.nn.Module):
+    """Section 3.3's model, as in scripts/pytorch/hello_embedding.py."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(num_class, embedding_size)
+        self.rnn = torch.nn.RNN(input_size=embedding_size, hidden_size=hidden_size, num_layers=num_layers,
+                                batch_first=True)
+        self.fc = torch.nn.Linear(hidden_size, num_class)
+
+    def forward(self, x):
+        hidden = torch.zeros(num_layers, x.size(0), hidden_size)
+        x = self.emb(x)
+        x, _ = self.rnn(x, hidden)
+        x = self.fc(x)
+        return x.view(-1, num_class)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    inputs = torch.LongTensor([[1, 0, 2, 2, 3]])
+    labels = torch.LongTensor([3, 1, 2, 3, 2])
+    tensors = {}
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        net = Model()
+        for name, value in net.state_dict().items():
+            tensors[f"seed_{seed}/initial/{name}"] = value.clone()
+        criterion = torch.nn.CrossEntropyLoss()
+        optimizer = torch.optim.Adam(net.parameters(), lr=LR)
+        losses = []
+        for _ in range(EPOCHS):
+            optimizer.zero_grad()
+            loss = criterion(net(inputs), labels)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach().clone())
+        for name, value in net.state_dict().items():
+            tensors[f"seed_{seed}/final/{name}"] = value.clone()
+        tensors[f"seed_{seed}/losses"] = torch.stack(losses)
+    path = ROOT / "tests" / "fixtures" / "optim" / "adam_hello_embedding.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+    print(f"export_optim: {len(SEEDS)} training runs in {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
