@@ -106,7 +106,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
         for (input, label) in inputs.unbind(0).iter().zip(labels.unbind(0).iter()) {
             // one character at a time, in sequence order
             hidden = net.forward(input, &hidden)?;
-            loss = loss + criterion.forward(&hidden, label)?; // no item(): backward comes later
+            loss += criterion.forward(&hidden, label)?; // no item(): backward comes later
             let (_, idx) = hidden.f_max_dim(1, false)?; // index of the largest value
             write!(out, "{}", index2char[idx.f_int64_value(&[0])? as usize])?; // the predicted character
         }
