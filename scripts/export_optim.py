@@ -14,36 +14,17 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from tutorial_model import INPUTS, LABELS, Model
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [0, 7]
 EPOCHS = 15
 LR = 0.05
 
-num_class, hidden_size, embedding_size, num_layers = 4, 8, 10, 2
-
-
-class Model(torch.nn.Module):
-    """Section 3.3's model, as in scripts/pytorch/hello_embedding.py."""
-
-    def __init__(self):
-        super().__init__()
-        self.emb = torch.nn.Embedding(num_class, embedding_size)
-        self.rnn = torch.nn.RNN(input_size=embedding_size, hidden_size=hidden_size, num_layers=num_layers,
-                                batch_first=True)
-        self.fc = torch.nn.Linear(hidden_size, num_class)
-
-    def forward(self, x):
-        hidden = torch.zeros(num_layers, x.size(0), hidden_size)
-        x = self.emb(x)
-        x, _ = self.rnn(x, hidden)
-        x = self.fc(x)
-        return x.view(-1, num_class)
-
-
 def main() -> None:
     torch.set_num_threads(1)
-    inputs = torch.LongTensor([[1, 0, 2, 2, 3]])
-    labels = torch.LongTensor([3, 1, 2, 3, 2])
+    inputs = torch.LongTensor(INPUTS)
+    labels = torch.LongTensor(LABELS)
     tensors = {}
     for seed in SEEDS:
         torch.manual_seed(seed)

@@ -1,8 +1,8 @@
 //! state_dict interop with PyTorch through safetensors files:
 //! - a state_dict that PyTorch wrote with `safetensors.torch.save_file` (the tutorial model,
 //!   fixture from scripts/export_reference.py) loads strictly and reproduces PyTorch's forward;
-//! - `save_state_dict` writes the same names, shapes, dtypes and values back (read back with
-//!   `Tensor::read_safetensors`; running Python from the tests is not assumed possible);
+//! - `save_state_dict` writes the same names, shapes, dtypes and values back, and PyTorch loads
+//!   a Rust-saved file strictly and computes the same logits (scripts/check_state_dict.py);
 //! - strict loading reports missing keys, unexpected keys and shape mismatches, and copies
 //!   nothing when it fails.
 
@@ -290,4 +290,55 @@ fn loading_a_missing_file_is_an_error_naming_it() {
     let mut model = tutorial();
     let message = expect_err("missing file", || load_state_dict(&mut model.vs, &path));
     assert_contains_all("missing file", &message, &["absent.safetensors"]);
+}
+
+/// The other direction, end to end: a state_dict saved by Rust loads into PyTorch's twin of the
+/// tutorial model with `load_state_dict(strict=True)` (scripts/check_state_dict.py, run with
+/// the PyTorch that scripts/setup.sh installed), and PyTorch's logits equal Rust's bit for bit.
+#[test]
+fn rust_state_dict_loads_strictly_into_pytorch() {
+    let _rng = rng_lock();
+    tch::set_num_threads(1);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash scripts/setup.sh`",
+        python.display()
+    );
+
+    tch::manual_seed(31_337);
+    let vs = VarStore::new(Device::Cpu);
+    let net = tch_rnn::tutorials::hello_embedding::Model::new(&vs.root()).expect("model");
+    let logits =
+        tch::no_grad(|| net.forward(&Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5])))
+            .expect("forward");
+    let dir = TempDir::new("to-pytorch");
+    let saved = dir.path().join("model.safetensors");
+    save_state_dict(&vs, &saved).expect("save_state_dict");
+
+    let run = std::process::Command::new(&python)
+        .arg(root.join("scripts/check_state_dict.py"))
+        .arg(&saved)
+        .output()
+        .expect("run scripts/check_state_dict.py");
+    assert!(
+        run.status.success(),
+        "PyTorch refused the Rust state_dict:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let from_pytorch: Vec<f64> = String::from_utf8(run.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|line| line.parse().expect("a float per line"))
+        .collect();
+    let from_rust: Vec<f64> = Vec::<f32>::try_from(logits.flatten(0, -1))
+        .expect("f32 logits")
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    assert_eq!(
+        from_pytorch, from_rust,
+        "PyTorch's logits with the Rust weights"
+    );
 }
