@@ -10,6 +10,7 @@ use super::Options;
 
 /// Command line of the programs that only take a seed (sections 2.1-2.3).
 #[derive(Parser, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct SeedCli {
     /// Seed for torch.manual_seed (the PyTorch twin's first argument).
     #[arg(long, default_value_t = 0)]
@@ -18,6 +19,7 @@ pub struct SeedCli {
 
 /// Command line of the training programs (sections 3.1-3.3).
 #[derive(Parser, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainCli {
     /// Seed for torch.manual_seed (the PyTorch twin's first argument).
     #[arg(long, default_value_t = 0)]
