@@ -12,7 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"]
-SEEDS = [0, 1, 2, 3, 7, 42]
+# 2, 17 and 27 are seeds where libtorch's C++ Adam would print another last digit of a loss in
+# hello_rnn_cell than torch.optim.Adam: they guard the choice of tch_rnn::optim::Adam.
+SEEDS = [0, 1, 2, 3, 7, 17, 27, 42]
 
 
 def write_atomically(path: Path, data: bytes) -> None:
