@@ -1,4 +1,30 @@
-//! PyTorch-faithful recurrent networks on tch.
+//! PyTorch-faithful recurrent networks on tch (libtorch), and a one-to-one Rust port of a
+//! PyTorch RNN tutorial.
+//!
+//! - [`nn`]: `RnnCell`, `Rnn`, `Embedding`, `Linear`, `CrossEntropyLoss` with PyTorch's
+//!   defaults, initialisation draws, `state_dict` names and native ops, and strict
+//!   `load_state_dict` / atomic `save_state_dict` for safetensors files shared with PyTorch.
+//! - [`optim`]: `Adam`, replaying `torch.optim.Adam` op for op.
+//! - [`repr`]: tensors printed exactly as torch prints them, `grad_fn=<...>` included.
+//! - [`tutorials`]: the tutorial's six programs, each printing what its PyTorch twin prints.
+//!
+//! ```
+//! use tch::{nn::VarStore, Device, Kind, Tensor};
+//! use tch_rnn::nn::{Rnn, RnnConfig};
+//! use tch_rnn::repr::{Repr, size};
+//!
+//! tch::manual_seed(0);
+//! let vs = VarStore::new(Device::Cpu);
+//! let rnn = Rnn::new(
+//!     &(vs.root() / "rnn"),
+//!     RnnConfig { input_size: 4, hidden_size: 2, num_layers: 2, batch_first: true, ..Default::default() },
+//! )?;
+//! let (output, h_n) = rnn.forward(&Tensor::randn([1, 3, 4], (Kind::Float, Device::Cpu)), None)?;
+//! assert_eq!(size(&h_n).to_string(), "torch.Size([2, 1, 2])");
+//! assert!(Repr(&output).to_string().ends_with("grad_fn=<TransposeBackward1>)"));
+//! # anyhow::Ok(())
+//! ```
+
 pub mod ffi;
 pub mod nn;
 pub mod optim;
