@@ -53,17 +53,35 @@ pub(crate) fn ensure_indices_in_range(
     if t.numel() == 0 {
         return Ok(());
     }
-    let values = Vec::<i64>::try_from(t.to_kind(Kind::Int64).flatten(0, -1))?;
-    if let Some(bad) = values
-        .iter()
-        .find(|&&v| !(lo..hi).contains(&v) && Some(v) != allowed)
-    {
+    // Computed where the tensor lives; only a flag (and, on failure, the offenders) comes back.
+    let t = t.f_to_kind(Kind::Int64)?;
+    let mut bad = t.f_lt(lo)?.f_logical_or(&t.f_ge(hi)?)?;
+    if let Some(allowed) = allowed {
+        bad = bad.f_logical_and(&t.f_ne(allowed)?)?;
+    }
+    if bad.f_any()?.f_int64_value(&[])? != 0 {
+        let first_bad = t.f_masked_select(&bad)?.f_int64_value(&[0])?;
         anyhow::bail!(
-            "{module}: {what} {bad} is out of range: expected values in [{lo}, {}]{} (shape {})",
+            "{module}: {what} {first_bad} is out of range: expected values in [{lo}, {}]{} (shape {})",
             hi - 1,
             allowed.map_or(String::new(), |a| format!(" or {a}")),
-            shape(t)
+            shape(&t)
         );
     }
+    Ok(())
+}
+
+/// Fails unless `t` lives on `device` (where the module's parameters are).
+pub(crate) fn ensure_device(
+    module: &str,
+    what: &str,
+    t: &Tensor,
+    device: tch::Device,
+) -> Result<()> {
+    ensure!(
+        t.device() == device,
+        "{module}: expected {what} on {device:?}, where the parameters are, got it on {:?}; move it with .to_device()",
+        t.device()
+    );
     Ok(())
 }

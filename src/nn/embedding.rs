@@ -6,7 +6,9 @@ use anyhow::{Result, ensure};
 use tch::Tensor;
 use tch::nn::Path;
 
-use crate::nn::check::{EMBEDDING_INDEX_KINDS, ensure_index, ensure_indices_in_range, shape};
+use crate::nn::check::{
+    EMBEDDING_INDEX_KINDS, ensure_device, ensure_index, ensure_indices_in_range, shape,
+};
 use crate::nn::init;
 use crate::nn::param::{add_parameter, new_parameter};
 
@@ -159,6 +161,7 @@ impl Embedding {
     /// Looks up the rows named by `input` (renormalising them first when `max_norm` is set).
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
         ensure_index("Embedding", "input", input, EMBEDDING_INDEX_KINDS)?;
+        ensure_device("Embedding", "input", input, self.weight.device())?;
         ensure_indices_in_range("Embedding", "index", input, 0, self.num_embeddings, None)?;
         let c = &self.config;
         let input = if let Some(max_norm) = c.max_norm {

@@ -6,7 +6,7 @@ use anyhow::{Result, ensure};
 use tch::Tensor;
 use tch::nn::Path;
 
-use crate::nn::check::{ensure_float, shape};
+use crate::nn::check::{ensure_device, ensure_float, shape};
 use crate::nn::init;
 use crate::nn::param::new_parameter;
 
@@ -96,6 +96,7 @@ impl Linear {
             "Linear: expected input of at least 1 dimension, got a 0-d tensor"
         );
         ensure_float("Linear", "input", input)?;
+        ensure_device("Linear", "input", input, self.weight.device())?;
         let features = *input.size().last().unwrap_or(&0);
         ensure!(
             features == self.in_features,

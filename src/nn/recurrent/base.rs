@@ -7,7 +7,7 @@ use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 use tch::nn::Path;
 
-use crate::nn::check::shape;
+use crate::nn::check::{ensure_device, shape};
 use crate::nn::init;
 use crate::nn::param::new_parameter;
 
@@ -134,7 +134,7 @@ impl RnnBase {
 
     /// PyTorch's forward preamble: accepts batched (3-D) or unbatched (2-D) input, checks the
     /// given initial state or makes a zero one of `state_size` features, and runs
-    /// `check_forward_args`. `state` names the state in messages ("hx").
+    /// `check_forward_args`.
     pub fn prepare(
         &self,
         input: &Tensor,
@@ -203,6 +203,9 @@ impl RnnBase {
     /// PyTorch's `check_input` and `check_hidden_size` for a (batched) input and state.
     fn check_forward_args(&self, input: &Tensor, hx: &Tensor, state_size: i64) -> Result<()> {
         let module = self.module;
+        let device = self.flat_weights[0].device();
+        ensure_device(module, "input", input, device)?;
+        ensure_device(module, "hx", hx, device)?;
         let weight_kind = self.flat_weights[0].kind();
         ensure!(
             input.kind() == weight_kind,

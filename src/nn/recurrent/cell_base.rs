@@ -7,7 +7,7 @@ use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 use tch::nn::Path;
 
-use crate::nn::check::shape;
+use crate::nn::check::{ensure_device, shape};
 use crate::nn::init;
 use crate::nn::param::new_parameter;
 
@@ -154,6 +154,8 @@ impl RnnCellBase {
             shape(&input),
             shape(&hx)
         );
+        ensure_device(module, "input", &input, self.weight_ih.device())?;
+        ensure_device(module, "hidden", &hx, self.weight_ih.device())?;
         let weight_kind = self.weight_ih.kind();
         ensure!(
             input.kind() == weight_kind && hx.kind() == weight_kind,
