@@ -16,7 +16,7 @@
 //! tch::manual_seed(0);
 //! let vs = VarStore::new(Device::Cpu);
 //! let rnn = Rnn::new(
-//!     &(vs.root() / "rnn"),
+//!     vs.root() / "rnn",
 //!     RnnConfig { input_size: 4, hidden_size: 2, num_layers: 2, batch_first: true, ..Default::default() },
 //! )?;
 //! let (output, h_n) = rnn.forward(&Tensor::randn([1, 3, 4], (Kind::Float, Device::Cpu)), None)?;

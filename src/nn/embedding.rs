@@ -3,7 +3,9 @@
 use std::fmt;
 
 use anyhow::{Result, ensure};
+use std::borrow::Borrow;
 use tch::Tensor;
+
 use tch::nn::Path;
 
 use crate::nn::check::{
@@ -60,7 +62,7 @@ impl Default for EmbeddingConfig {
 /// use tch::{nn::VarStore, Device, Tensor};
 /// use tch_rnn::nn::Embedding;
 /// let vs = VarStore::new(Device::Cpu);
-/// let emb = Embedding::new(&(vs.root() / "emb"), 4, 10, Default::default())?;
+/// let emb = Embedding::new(vs.root() / "emb", 4, 10, Default::default())?;
 /// assert_eq!(emb.forward(&Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5]))?.size(), [1, 5, 10]);
 /// # anyhow::Ok(())
 /// ```
@@ -75,12 +77,13 @@ pub struct Embedding {
 
 impl Embedding {
     /// Creates `weight` under `path`, drawn from N(0, 1) as PyTorch does.
-    pub fn new(
-        path: &Path,
+    pub fn new<'a>(
+        path: impl Borrow<Path<'a>>,
         num_embeddings: i64,
         embedding_dim: i64,
         config: EmbeddingConfig,
     ) -> Result<Self> {
+        let path = path.borrow();
         let config = Self::normalized(num_embeddings, embedding_dim, config)?;
         let mut weight = new_parameter(
             path,
@@ -109,16 +112,17 @@ impl Embedding {
     /// use tch_rnn::nn::Embedding;
     /// let vs = VarStore::new(Device::Cpu);
     /// let table = Tensor::from_slice(&[1.0f32, 2.3, 3.0, 4.0, 5.1, 6.3]).view([2, 3]);
-    /// let emb = Embedding::from_pretrained(&vs.root(), &table, true, Default::default())?;
+    /// let emb = Embedding::from_pretrained(vs.root(), &table, true, Default::default())?;
     /// assert!(!emb.weight.requires_grad());
     /// # anyhow::Ok(())
     /// ```
-    pub fn from_pretrained(
-        path: &Path,
+    pub fn from_pretrained<'a>(
+        path: impl Borrow<Path<'a>>,
         embeddings: &Tensor,
         freeze: bool,
         config: EmbeddingConfig,
     ) -> Result<Self> {
+        let path = path.borrow();
         ensure!(
             embeddings.dim() == 2,
             "Embedding: Embeddings parameter is expected to be 2-dimensional, got shape {}",

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use anyhow::{Result, ensure};
+use std::borrow::Borrow;
 use tch::Tensor;
+
 use tch::nn::Path;
 
 use crate::nn::check::{ensure_device, ensure_float, shape};
@@ -39,7 +41,7 @@ impl Default for LinearConfig {
 /// use tch::{nn::VarStore, Device, Kind, Tensor};
 /// use tch_rnn::nn::Linear;
 /// let vs = VarStore::new(Device::Cpu);
-/// let fc = Linear::new(&(vs.root() / "fc"), 8, 4, Default::default())?;
+/// let fc = Linear::new(vs.root() / "fc", 8, 4, Default::default())?;
 /// assert_eq!(fc.forward(&Tensor::zeros([1, 5, 8], (Kind::Float, Device::Cpu)))?.size(), [1, 5, 4]);
 /// # anyhow::Ok(())
 /// ```
@@ -55,12 +57,13 @@ pub struct Linear {
 
 impl Linear {
     /// Creates `weight` (and `bias`) under `path`, initialised as PyTorch does.
-    pub fn new(
-        path: &Path,
+    pub fn new<'a>(
+        path: impl Borrow<Path<'a>>,
         in_features: i64,
         out_features: i64,
         config: LinearConfig,
     ) -> Result<Self> {
+        let path = path.borrow();
         ensure!(
             in_features >= 0 && out_features >= 0,
             "Linear: expected non-negative in_features and out_features, got {in_features} and {out_features}"

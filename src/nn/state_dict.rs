@@ -82,7 +82,7 @@ fn quoted(keys: &[&str]) -> String {
 /// ```
 /// # use tch::{nn::VarStore, Device};
 /// let vs = VarStore::new(Device::Cpu);
-/// let _fc = tch_rnn::nn::Linear::new(&(vs.root() / "fc"), 8, 4, Default::default())?;
+/// let _fc = tch_rnn::nn::Linear::new(vs.root() / "fc", 8, 4, Default::default())?;
 /// let path = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));
 /// tch_rnn::nn::save_state_dict(&vs, &path)?;
 /// # std::fs::remove_file(path)?;

@@ -42,14 +42,9 @@ pub struct Model {
 impl Model {
     /// Builds the layers under `path` in the tutorial's order: emb, rnn, fc.
     pub fn new(path: &Path) -> Result<Self> {
-        let emb = Embedding::new(
-            &(path / "emb"),
-            NUM_CLASS,
-            EMBEDDING_SIZE,
-            Default::default(),
-        )?;
+        let emb = Embedding::new(path / "emb", NUM_CLASS, EMBEDDING_SIZE, Default::default())?;
         let rnn = Rnn::new(
-            &(path / "rnn"),
+            path / "rnn",
             RnnConfig {
                 input_size: EMBEDDING_SIZE,
                 hidden_size: HIDDEN_SIZE,
@@ -58,7 +53,7 @@ impl Model {
                 ..Default::default()
             },
         )?;
-        let fc = Linear::new(&(path / "fc"), HIDDEN_SIZE, NUM_CLASS, Default::default())?;
+        let fc = Linear::new(path / "fc", HIDDEN_SIZE, NUM_CLASS, Default::default())?;
         Ok(Model { emb, rnn, fc })
     }
 

@@ -32,7 +32,7 @@ impl Model {
         num_layers: i64,
     ) -> Result<Self> {
         let rnn = Rnn::new(
-            &(path / "rnn"),
+            path / "rnn",
             RnnConfig {
                 input_size,
                 hidden_size,

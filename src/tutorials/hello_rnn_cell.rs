@@ -25,7 +25,7 @@ struct Model {
 impl Model {
     fn new(path: &Path, input_size: i64, hidden_size: i64, batch_size: i64) -> Result<Self> {
         let rnncell = RnnCell::new(
-            &(path / "rnncell"),
+            path / "rnncell",
             RnnCellConfig {
                 input_size,
                 hidden_size,

@@ -32,7 +32,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
 
     // Construction of RNN, batch_first=True
     let rnn = Rnn::new(
-        &vs.root(),
+        vs.root(),
         RnnConfig {
             input_size,
             hidden_size,

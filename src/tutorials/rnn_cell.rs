@@ -30,7 +30,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
 
     // Construction of RNNCell
     let cell = RnnCell::new(
-        &vs.root(),
+        vs.root(),
         RnnCellConfig {
             input_size,
             hidden_size,

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use anyhow::Result;
+use std::borrow::Borrow;
 use tch::Tensor;
+
 use tch::nn::Path;
 
 use super::base::{BaseConfig, RnnBase};
@@ -76,7 +78,7 @@ impl Default for RnnConfig {
 /// use tch::{nn::VarStore, Device, Kind, Tensor};
 /// use tch_rnn::nn::{Rnn, RnnConfig};
 /// let vs = VarStore::new(Device::Cpu);
-/// let rnn = Rnn::new(&(vs.root() / "rnn"), RnnConfig { input_size: 4, hidden_size: 2, num_layers: 2, batch_first: true, ..Default::default() })?;
+/// let rnn = Rnn::new(vs.root() / "rnn", RnnConfig { input_size: 4, hidden_size: 2, num_layers: 2, batch_first: true, ..Default::default() })?;
 /// let (output, h_n) = rnn.forward(&Tensor::randn([1, 3, 4], (Kind::Float, Device::Cpu)), None)?;
 /// assert_eq!((output.size(), h_n.size()), (vec![1, 3, 2], vec![2, 1, 2]));
 /// # anyhow::Ok(())
@@ -89,7 +91,8 @@ pub struct Rnn {
 
 impl Rnn {
     /// Creates the layer's parameters under `path` and initialises them as PyTorch does.
-    pub fn new(path: &Path, config: RnnConfig) -> Result<Self> {
+    pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RnnConfig) -> Result<Self> {
+        let path = path.borrow();
         let base_config = BaseConfig {
             input_size: config.input_size,
             hidden_size: config.hidden_size,

@@ -4,7 +4,9 @@
 use std::fmt;
 
 use anyhow::Result;
+use std::borrow::Borrow;
 use tch::Tensor;
+
 use tch::nn::Path;
 
 use super::cell_base::RnnCellBase;
@@ -58,7 +60,7 @@ impl Default for RnnCellConfig {
 /// use tch::{nn::VarStore, Device, Kind, Tensor};
 /// use tch_rnn::nn::{RnnCell, RnnCellConfig};
 /// let vs = VarStore::new(Device::Cpu);
-/// let cell = RnnCell::new(&vs.root(), RnnCellConfig { input_size: 4, hidden_size: 2, ..Default::default() })?;
+/// let cell = RnnCell::new(vs.root(), RnnCellConfig { input_size: 4, hidden_size: 2, ..Default::default() })?;
 /// let hidden = cell.forward(&Tensor::randn([1, 4], (Kind::Float, Device::Cpu)), None)?;
 /// assert_eq!(hidden.size(), [1, 2]);
 /// # anyhow::Ok(())
@@ -71,7 +73,8 @@ pub struct RnnCell {
 
 impl RnnCell {
     /// Creates the cell's parameters under `path` and initialises them as PyTorch does.
-    pub fn new(path: &Path, config: RnnCellConfig) -> Result<Self> {
+    pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RnnCellConfig) -> Result<Self> {
+        let path = path.borrow();
         let base = RnnCellBase::new(
             path,
             "RNNCell",
