@@ -21,7 +21,7 @@ fn randn(shape: &[i64]) -> Tensor {
 /// `RNN(4, 3, num_layers=2)`, optionally batch_first.
 fn rnn(vs: &VarStore, batch_first: bool) -> Rnn {
     Rnn::new(
-        &vs.root(),
+        vs.root(),
         RnnConfig {
             input_size: 4,
             hidden_size: 3,
@@ -158,7 +158,7 @@ fn rnn_rejects_bad_configs() {
         &["hidden_size", "greater than zero", "got 0"],
         || {
             Rnn::new(
-                &vs.root(),
+                vs.root(),
                 RnnConfig {
                     hidden_size: 0,
                     ..config
@@ -172,7 +172,7 @@ fn rnn_rejects_bad_configs() {
         &["num_layers", "greater than zero", "got 0"],
         || {
             Rnn::new(
-                &vs.root(),
+                vs.root(),
                 RnnConfig {
                     num_layers: 0,
                     ..config
@@ -186,7 +186,7 @@ fn rnn_rejects_bad_configs() {
         &["dropout", "[0, 1]", "got 1.5"],
         || {
             Rnn::new(
-                &vs.root(),
+                vs.root(),
                 RnnConfig {
                     dropout: 1.5,
                     ..config
@@ -200,7 +200,7 @@ fn rnn_rejects_bad_configs() {
         &["dropout", "[0, 1]", "got -0.1"],
         || {
             Rnn::new(
-                &vs.root(),
+                vs.root(),
                 RnnConfig {
                     dropout: -0.1,
                     ..config
@@ -222,12 +222,12 @@ fn rnn_rejects_a_second_module_at_the_same_path() {
         hidden_size: 3,
         ..Default::default()
     };
-    Rnn::new(&vs.root(), config).expect("first");
+    Rnn::new(vs.root(), config).expect("first");
     check(
         "same path twice",
         "RNN",
         &["weight_ih_l0", "already exists"],
-        || Rnn::new(&vs.root(), config),
+        || Rnn::new(vs.root(), config),
     );
 }
 
@@ -235,7 +235,7 @@ fn rnn_rejects_a_second_module_at_the_same_path() {
 
 fn cell(vs: &VarStore) -> RnnCell {
     RnnCell::new(
-        &vs.root(),
+        vs.root(),
         RnnCellConfig {
             input_size: 4,
             hidden_size: 3,
@@ -299,7 +299,7 @@ fn rnn_cell_rejects_bad_configs() {
         &["hidden_size", "greater than zero", "got 0"],
         || {
             RnnCell::new(
-                &vs.root(),
+                vs.root(),
                 RnnCellConfig {
                     input_size: 4,
                     hidden_size: 0,
@@ -314,7 +314,7 @@ fn rnn_cell_rejects_bad_configs() {
         &["input_size", "greater than zero", "got 0"],
         || {
             RnnCell::new(
-                &vs.root(),
+                vs.root(),
                 RnnCellConfig {
                     input_size: 0,
                     hidden_size: 3,
@@ -330,7 +330,7 @@ fn rnn_cell_rejects_bad_configs() {
 #[test]
 fn embedding_rejects_index_out_of_vocabulary() {
     let vs = VarStore::new(CPU);
-    let emb = Embedding::new(&vs.root(), 5, 3, EmbeddingConfig::default()).expect("valid");
+    let emb = Embedding::new(vs.root(), 5, 3, EmbeddingConfig::default()).expect("valid");
     check(
         "index 5 of 5",
         "Embedding",
@@ -349,7 +349,7 @@ fn embedding_rejects_index_out_of_vocabulary() {
         max_norm: Some(1.0),
         ..Default::default()
     };
-    let emb = Embedding::new(&vs.root(), 5, 3, renorm).expect("valid");
+    let emb = Embedding::new(vs.root(), 5, 3, renorm).expect("valid");
     check(
         "max_norm, index 9",
         "Embedding",
@@ -361,7 +361,7 @@ fn embedding_rejects_index_out_of_vocabulary() {
 #[test]
 fn embedding_rejects_wrong_dtype() {
     let vs = VarStore::new(CPU);
-    let emb = Embedding::new(&vs.root(), 5, 3, EmbeddingConfig::default()).expect("valid");
+    let emb = Embedding::new(vs.root(), 5, 3, EmbeddingConfig::default()).expect("valid");
     check("float indices", "Embedding", &["integer", "Float"], || {
         emb.forward(&Tensor::from_slice(&[1.0f32, 2.0]))
     });
@@ -376,7 +376,7 @@ fn embedding_rejects_bad_configs() {
         &["padding_idx", "[-5, 4]", "got 5"],
         || {
             Embedding::new(
-                &vs.root(),
+                vs.root(),
                 5,
                 3,
                 EmbeddingConfig {
@@ -392,7 +392,7 @@ fn embedding_rejects_bad_configs() {
         &["padding_idx", "got -6"],
         || {
             Embedding::new(
-                &vs.root(),
+                vs.root(),
                 5,
                 3,
                 EmbeddingConfig {
@@ -406,7 +406,7 @@ fn embedding_rejects_bad_configs() {
         "1-D pretrained table",
         "Embedding",
         &["2-dimensional", "[4]"],
-        || Embedding::from_pretrained(&vs.root(), &randn(&[4]), true, EmbeddingConfig::default()),
+        || Embedding::from_pretrained(vs.root(), &randn(&[4]), true, EmbeddingConfig::default()),
     );
 }
 
@@ -499,7 +499,7 @@ fn cross_entropy_rejects_bad_configs() {
 #[test]
 fn linear_rejects_wrong_feature_size() {
     let vs = VarStore::new(CPU);
-    let fc = Linear::new(&vs.root(), 8, 4, Default::default()).expect("valid");
+    let fc = Linear::new(vs.root(), 8, 4, Default::default()).expect("valid");
     check(
         "7 features for 8",
         "Linear",

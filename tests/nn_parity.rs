@@ -430,7 +430,7 @@ fn rnn_training_dropout_is_seeded() {
         dropout: 0.5,
         ..Default::default()
     };
-    let rnn = tch_rnn::nn::Rnn::new(&vs.root(), config).expect("rnn");
+    let rnn = tch_rnn::nn::Rnn::new(vs.root(), config).expect("rnn");
     let x = Tensor::ones([4, 3, 4], (Kind::Float, Device::Cpu));
     let run = |seed: i64| {
         tch::manual_seed(seed);
