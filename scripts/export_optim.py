@@ -8,12 +8,11 @@ Output: tests/fixtures/optim/adam_hello_embedding.safetensors, written atomicall
 Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_optim.py
 """
 
-import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
 
+from fixture_io import save_tensors
 from tutorial_model import INPUTS, LABELS, Model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +43,7 @@ def main() -> None:
             tensors[f"seed_{seed}/final/{name}"] = value.clone()
         tensors[f"seed_{seed}/losses"] = torch.stack(losses)
     path = ROOT / "tests" / "fixtures" / "optim" / "adam_hello_embedding.safetensors"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)
+    save_tensors(tensors, path)
     print(f"export_optim: {len(SEEDS)} training runs in {path.relative_to(ROOT)}")
 
 

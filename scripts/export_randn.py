@@ -5,11 +5,11 @@ Output: tests/fixtures/randn.safetensors (keys "seed_<s>"), written atomically.
 Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_randn.py
 """
 
-import os
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+
+from fixture_io import save_tensors
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [0, 1, 7, 42, 2024]
@@ -21,10 +21,7 @@ def main() -> None:
         torch.manual_seed(seed)
         tensors[f"seed_{seed}"] = torch.randn(3, 1, 4)
     path = ROOT / "tests" / "fixtures" / "randn.safetensors"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp))
-    os.replace(tmp, path)
+    save_tensors(tensors, path)
     print(f"export_randn: {len(SEEDS)} seeds in {path.relative_to(ROOT)}")
 
 

@@ -38,15 +38,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import sys
-import tempfile
 import warnings
 import zlib
 from pathlib import Path
 
 import torch
-from safetensors.torch import save, save_file
+from fixture_io import save_tensors, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "tests" / "fixtures" / "nn"
@@ -77,19 +75,6 @@ class Tensors:
         if t.is_sparse:
             t = t.to_dense()
         self.tensors[key] = t.detach().clone().contiguous()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,16 +531,7 @@ def interop_case(store: Tensors) -> dict:
     for n, t in (("input", x), ("h0", h0), ("target", target), ("logits", logits), ("h_n", h_n), ("loss", loss)):
         store.add(f"interop/{n}", t)
     state_dict = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=OUT_DIR, prefix=f".{STATE_DICT_FILE}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state_dict, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, OUT_DIR / STATE_DICT_FILE)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    save_tensors(state_dict, OUT_DIR / STATE_DICT_FILE)
     return {"model": TUTORIAL_MODEL, "state_dict_file": STATE_DICT_FILE,
             "state_dict_keys": sorted(state_dict), "pipeline": "emb -> rnn(h0) -> fc; CrossEntropyLoss(mean) on "
                                                               "logits.reshape(-1, 4), target.reshape(-1)"}
@@ -587,8 +563,8 @@ def main() -> int:
         "init": init,
         "interop": interop,
     }
-    atomic_write(OUT_DIR / TENSORS_FILE, save(dict(sorted(store.tensors.items()))))
-    atomic_write(OUT_DIR / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
+    save_tensors(store.tensors, OUT_DIR / TENSORS_FILE)
+    write_atomically(OUT_DIR / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
     counts: dict[str, int] = {}
     for case in parity.cases:
         counts[case["module"]["kind"]] = counts.get(case["module"]["kind"], 0) + 1

@@ -23,11 +23,10 @@ Writes, atomically and deterministically (running it twice gives byte-identical 
 import json
 import os
 import sys
-import tempfile
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save
+from fixture_io import save_tensors, write_atomically
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "tests", "fixtures", "repr")
@@ -346,19 +345,6 @@ def build_cases():
 SIZE_SHAPES = {"3x1x2": [3, 1, 2], "scalar": [], "0": [0], "2x0x4": [2, 0, 4], "5": [5]}
 
 
-def write_atomically(path, data):
-    """Writes `data` (bytes) to `path` through a temporary file in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def main():
     cases = build_cases()
     expected = {
@@ -372,7 +358,7 @@ def main():
         },
     }
     os.makedirs(OUT_DIR, exist_ok=True)
-    write_atomically(os.path.join(OUT_DIR, "cases.safetensors"), save(cases.tensors))
+    save_tensors(cases.tensors, os.path.join(OUT_DIR, "cases.safetensors"))
     text = json.dumps(expected, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
     write_atomically(os.path.join(OUT_DIR, "expected.json"), text.encode("ascii"))
     print(f"wrote {len(cases.cases)} cases to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)

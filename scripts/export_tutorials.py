@@ -5,23 +5,17 @@ Output: tests/fixtures/tutorials/<program>/seed_<seed>.txt, written atomically.
 Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_tutorials.py
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from fixture_io import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"]
 # 2, 17 and 27 are seeds where libtorch's C++ Adam would print another last digit of a loss in
 # hello_rnn_cell than torch.optim.Adam: they guard the choice of tch_rnn::optim::Adam.
 SEEDS = [0, 1, 2, 3, 7, 17, 27, 42]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def main() -> None:

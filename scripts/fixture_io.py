@@ -1,0 +1,30 @@
+"""Writing fixtures, shared by the export_*.py scripts: every file is written to a temporary
+name in its folder and renamed into place, so a fixture is never left half-written."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from safetensors.torch import save
+
+
+def write_atomically(path, data: bytes) -> None:
+    """Writes `data` to `path` (mode 0644) through a temporary file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_tensors(tensors: dict, path) -> None:
+    """Saves `tensors` as a safetensors file at `path`, atomically, keys in sorted order.
+    The bytes are those of safetensors.torch.save_file."""
+    write_atomically(path, save(dict(sorted(tensors.items()))))
