@@ -5,15 +5,10 @@ use std::path::PathBuf;
 
 fn main() {
     // torch-sys (links = "tch") passes on the lib folder it linked against.
-    let lib = PathBuf::from(
-        std::env::var("DEP_TCH_LIBTORCH_LIB")
-            .expect("torch-sys did not report its libtorch lib folder"),
-    );
+    let lib =
+        PathBuf::from(std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys did not report its libtorch lib folder"));
     let lib = lib.canonicalize().unwrap_or(lib);
-    let root = lib
-        .parent()
-        .expect("libtorch lib folder has a parent")
-        .to_path_buf();
+    let root = lib.parent().expect("libtorch lib folder has a parent").to_path_buf();
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());
 
     let shim = "src/ffi/autograd_shim.cpp";

@@ -17,17 +17,13 @@ const EPOCHS: usize = 15;
 const LR: f64 = 0.05;
 
 fn fixture() -> HashMap<String, Tensor> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/optim/adam_hello_embedding.safetensors");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/optim/adam_hello_embedding.safetensors");
     assert!(
         path.exists(),
         "missing fixture {}: run scripts/regenerate-fixtures.sh (scripts/export_optim.py)",
         path.display()
     );
-    Tensor::read_safetensors(&path)
-        .expect("readable fixture")
-        .into_iter()
-        .collect()
+    Tensor::read_safetensors(&path).expect("readable fixture").into_iter().collect()
 }
 
 /// The tutorial's model with the initial parameters PyTorch had for `seed`.
@@ -50,9 +46,7 @@ fn train(net: &Model, mut zero_grad: impl FnMut(), mut step: impl FnMut()) -> Ve
     (0..EPOCHS)
         .map(|_| {
             zero_grad();
-            let loss = criterion
-                .forward(&net.forward(&inputs).unwrap(), &labels)
-                .unwrap();
+            let loss = criterion.forward(&net.forward(&inputs).unwrap(), &labels).unwrap();
             loss.backward();
             step();
             f32::try_from(loss).unwrap()
@@ -64,12 +58,7 @@ fn train(net: &Model, mut zero_grad: impl FnMut(), mut step: impl FnMut()) -> Ve
 fn max_distance(vs: &VarStore, reference: &HashMap<String, Tensor>, seed: i64) -> f64 {
     vs.variables()
         .iter()
-        .map(|(name, var)| {
-            (var - &reference[&format!("seed_{seed}/final/{name}")])
-                .abs()
-                .max()
-                .double_value(&[])
-        })
+        .map(|(name, var)| (var - &reference[&format!("seed_{seed}/final/{name}")]).abs().max().double_value(&[]))
         .fold(0.0, f64::max)
 }
 
@@ -79,28 +68,14 @@ fn adam_reaches_pytorchs_parameters_bit_for_bit() {
     let reference = fixture();
     for seed in SEEDS {
         let (vs, net) = model_at_start(&reference, seed);
-        let adam = Adam::new(
-            vs.trainable_variables(),
-            AdamConfig {
-                lr: LR,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let adam = Adam::new(vs.trainable_variables(), AdamConfig { lr: LR, ..Default::default() }).unwrap();
         let optimizer = std::cell::RefCell::new(adam);
-        let losses = train(
-            &net,
-            || optimizer.borrow_mut().zero_grad(),
-            || optimizer.borrow_mut().step().unwrap(),
-        );
+        let losses = train(&net, || optimizer.borrow_mut().zero_grad(), || optimizer.borrow_mut().step().unwrap());
         let expected = Vec::<f32>::try_from(&reference[&format!("seed_{seed}/losses")]).unwrap();
         assert_eq!(losses, expected, "seed {seed}: losses per epoch");
         for (name, var) in vs.variables() {
             let want = &reference[&format!("seed_{seed}/final/{name}")];
-            assert!(
-                var.equal(want),
-                "seed {seed}: {name} differs from PyTorch's after {EPOCHS} epochs"
-            );
+            assert!(var.equal(want), "seed {seed}: {name} differs from PyTorch's after {EPOCHS} epochs");
         }
     }
 }
@@ -112,18 +87,9 @@ fn libtorch_cpp_adam_drifts_from_pytorch_only_in_the_last_bits() {
     for seed in SEEDS {
         let (vs, net) = model_at_start(&reference, seed);
         let optimizer = std::cell::RefCell::new(tch::nn::Adam::default().build(&vs, LR).unwrap());
-        train(
-            &net,
-            || optimizer.borrow_mut().zero_grad(),
-            || optimizer.borrow_mut().step(),
-        );
+        train(&net, || optimizer.borrow_mut().zero_grad(), || optimizer.borrow_mut().step());
         let distance = max_distance(&vs, &reference, seed);
-        eprintln!(
-            "seed {seed}: libtorch C++ Adam ends {distance:.3e} (max abs) from torch.optim.Adam"
-        );
-        assert!(
-            distance < 1e-4,
-            "seed {seed}: C++ Adam is {distance} away, more than last-bit drift"
-        );
+        eprintln!("seed {seed}: libtorch C++ Adam ends {distance:.3e} (max abs) from torch.optim.Adam");
+        assert!(distance < 1e-4, "seed {seed}: C++ Adam is {distance} away, more than last-bit drift");
     }
 }

@@ -36,44 +36,24 @@ fn check_model(
     };
     let variables = vs.variables();
 
-    let mut have: Vec<(&str, Vec<i64>)> = variables
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.size()))
-        .collect();
+    let mut have: Vec<(&str, Vec<i64>)> = variables.iter().map(|(n, t)| (n.as_str(), t.size())).collect();
     have.sort();
-    let mut want: Vec<(&str, Vec<i64>)> = expected
-        .iter()
-        .map(|(n, s)| (n.as_str(), s.clone()))
-        .collect();
+    let mut want: Vec<(&str, Vec<i64>)> = expected.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
     want.sort();
     if have != want {
-        fail(format!(
-            "parameters (name, shape) {have:?}, PyTorch has {want:?}"
-        ));
+        fail(format!("parameters (name, shape) {have:?}, PyTorch has {want:?}"));
     }
 
     // The order of an RNN's flat weights is PyTorch's named_parameters order (for the other
     // modules the VarStore, a map, has no order to check).
     for (part, module) in parts.iter().zip(&modules) {
         if let Module::Rnn(rnn) = module {
-            let prefix = if part.prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{}.", part.prefix)
-            };
-            let order: Vec<String> = rnn
-                .named_parameters()
-                .map(|(n, _)| format!("{prefix}{n}"))
-                .collect();
-            let torch_order: Vec<String> = expected
-                .iter()
-                .map(|(n, _)| n.clone())
-                .filter(|n| n.starts_with(&prefix))
-                .collect();
+            let prefix = if part.prefix.is_empty() { String::new() } else { format!("{}.", part.prefix) };
+            let order: Vec<String> = rnn.named_parameters().map(|(n, _)| format!("{prefix}{n}")).collect();
+            let torch_order: Vec<String> =
+                expected.iter().map(|(n, _)| n.clone()).filter(|n| n.starts_with(&prefix)).collect();
             if order != torch_order {
-                fail(format!(
-                    "named_parameters order {order:?}, PyTorch has {torch_order:?}"
-                ));
+                fail(format!("named_parameters order {order:?}, PyTorch has {torch_order:?}"));
             }
         }
     }
@@ -95,48 +75,21 @@ fn initialisation_matches_pytorch_bit_for_bit() {
     let _rng = rng_lock();
     let (fixture, file) = Fixture::load();
     let init = &fixture.init;
-    assert_eq!(
-        init.seeds,
-        [0, 1, 7, 42],
-        "unexpected seeds; {}",
-        common::REGENERATE
-    );
-    for required in [
-        "rnn_l2_bi_nobias",
-        "rnn_cell",
-        "embedding_padding",
-        "linear",
-        "tutorial",
-    ] {
-        assert!(
-            init.models.contains_key(required),
-            "no init model {required}; {}",
-            common::REGENERATE
-        );
+    assert_eq!(init.seeds, [0, 1, 7, 42], "unexpected seeds; {}", common::REGENERATE);
+    for required in ["rnn_l2_bi_nobias", "rnn_cell", "embedding_padding", "linear", "tutorial"] {
+        assert!(init.models.contains_key(required), "no init model {required}; {}", common::REGENERATE);
     }
     let mut failures = Vec::new();
     let mut checked = 0;
     for (model, parts) in &init.models {
-        let expected = init
-            .params
-            .get(model)
-            .unwrap_or_else(|| panic!("no parameter list for {model}"));
+        let expected = init.params.get(model).unwrap_or_else(|| panic!("no parameter list for {model}"));
         for &seed in &init.seeds {
             failures.extend(check_model(model, seed, parts, expected, &file));
             checked += expected.len();
         }
     }
-    println!(
-        "{checked} parameters of {} models x {} seeds compared bit for bit",
-        init.models.len(),
-        init.seeds.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} mismatch(es) with PyTorch:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    println!("{checked} parameters of {} models x {} seeds compared bit for bit", init.models.len(), init.seeds.len());
+    assert!(failures.is_empty(), "{} mismatch(es) with PyTorch:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// The tutorial model's parameters come from one generator stream in construction order: a
@@ -150,33 +103,17 @@ fn tutorial_initialisation_depends_on_order_and_seed() {
 
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
-    let reversed: Vec<common::ModelPart> = parts
-        .iter()
-        .rev()
-        .map(|p| common::ModelPart {
-            prefix: p.prefix.clone(),
-            module: p.module.clone(),
-        })
-        .collect();
+    let reversed: Vec<common::ModelPart> =
+        parts.iter().rev().map(|p| common::ModelPart { prefix: p.prefix.clone(), module: p.module.clone() }).collect();
     build_model(&vs, &reversed).expect("build");
     let variables = vs.variables();
     let differs = |seed: i64, name: &str| {
         let reference = file.get(&format!("init/tutorial/s{seed}/{name}"));
         compare_bits(&variables[name], &reference).is_err()
     };
-    assert!(
-        differs(0, "emb.weight"),
-        "building fc, rnn, emb in reverse order gave PyTorch's emb.weight"
-    );
+    assert!(differs(0, "emb.weight"), "building fc, rnn, emb in reverse order gave PyTorch's emb.weight");
 
-    let by_seed: BTreeMap<i64, tch::Tensor> = fixture
-        .init
-        .seeds
-        .iter()
-        .map(|&s| (s, file.get(&format!("init/tutorial/s{s}/rnn.weight_ih_l0"))))
-        .collect();
-    assert!(
-        !by_seed[&0].equal(&by_seed[&1]),
-        "seeds 0 and 1 gave the same rnn.weight_ih_l0"
-    );
+    let by_seed: BTreeMap<i64, tch::Tensor> =
+        fixture.init.seeds.iter().map(|&s| (s, file.get(&format!("init/tutorial/s{s}/rnn.weight_ih_l0")))).collect();
+    assert!(!by_seed[&0].equal(&by_seed[&1]), "seeds 0 and 1 gave the same rnn.weight_ih_l0");
 }

@@ -61,22 +61,15 @@ struct SizeCase {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/repr")
-        .join(name);
-    assert!(
-        path.exists(),
-        "missing fixture {}: run `{EXPORTER}` first",
-        path.display()
-    );
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repr").join(name);
+    assert!(path.exists(), "missing fixture {}: run `{EXPORTER}` first", path.display());
     path
 }
 
 fn load_expected() -> Expected {
     let path = fixture("expected.json");
     let text = std::fs::read_to_string(&path).expect("read expected.json");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{}: {e}; rerun `{EXPORTER}`", path.display()))
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}; rerun `{EXPORTER}`", path.display()))
 }
 
 fn load_inputs() -> HashMap<String, Tensor> {
@@ -96,10 +89,8 @@ struct Inputs<'a> {
 impl Inputs<'_> {
     fn get(&self, input: &str) -> Tensor {
         let key = format!("{}.{input}", self.case);
-        let tensor = self
-            .tensors
-            .get(&key)
-            .unwrap_or_else(|| panic!("cases.safetensors lacks {key}: rerun `{EXPORTER}`"));
+        let tensor =
+            self.tensors.get(&key).unwrap_or_else(|| panic!("cases.safetensors lacks {key}: rerun `{EXPORTER}`"));
         tensor.copy()
     }
 
@@ -158,10 +149,7 @@ fn mismatches(select: impl Fn(&Case) -> bool) -> (usize, Vec<String>) {
     let mut checked = 0;
     let mut failures = Vec::new();
     for (name, case) in expected.cases.iter().filter(|(_, case)| select(case)) {
-        let inputs = Inputs {
-            case: name,
-            tensors: &tensors,
-        };
+        let inputs = Inputs { case: name, tensors: &tensors };
         let tensor = rebuild(case.recipe.as_deref(), &inputs);
         let actual = match &case.print_options {
             Some(overrides) => repr_with(&tensor, &overrides.to_options()),
@@ -169,10 +157,7 @@ fn mismatches(select: impl Fn(&Case) -> bool) -> (usize, Vec<String>) {
         };
         checked += 1;
         if actual != case.repr {
-            failures.push(format!(
-                "--- {name}\ntorch:\n{}\ntch_rnn:\n{actual}\n",
-                case.repr
-            ));
+            failures.push(format!("--- {name}\ntorch:\n{}\ntch_rnn:\n{actual}\n", case.repr));
         }
     }
     (checked, failures)
@@ -205,13 +190,7 @@ fn repr_display_adapter_prints_the_repr() {
     let expected = load_expected();
     let tensors = load_inputs();
     let case = &expected.cases["float_2d"];
-    let tensor = rebuild(
-        None,
-        &Inputs {
-            case: "float_2d",
-            tensors: &tensors,
-        },
-    );
+    let tensor = rebuild(None, &Inputs { case: "float_2d", tensors: &tensors });
     assert_eq!(format!("{}", Repr(&tensor)), case.repr);
 }
 
@@ -220,11 +199,7 @@ fn size_matches_torch_size() {
     let expected = load_expected();
     assert!(!expected.sizes.is_empty(), "no sizes: rerun `{EXPORTER}`");
     for (name, case) in &expected.sizes {
-        assert_eq!(
-            Size(case.shape.clone()).to_string(),
-            case.str,
-            "size {name}"
-        );
+        assert_eq!(Size(case.shape.clone()).to_string(), case.str, "size {name}");
         let tensor = Tensor::zeros(case.shape.as_slice(), tch::kind::FLOAT_CPU);
         assert_eq!(size(&tensor).to_string(), case.str, "size of tensor {name}");
     }

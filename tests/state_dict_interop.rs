@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{
-    Fixture, Module, TempDir, Tolerance, assert_contains_all, build_model, compare, compare_bits,
-    expect_err, fixture_path, rng_lock,
+    Fixture, Module, TempDir, Tolerance, assert_contains_all, build_model, compare, compare_bits, expect_err,
+    fixture_path, rng_lock,
 };
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -21,10 +21,7 @@ use tch_rnn::nn::{CrossEntropyLoss, load_state_dict, save_state_dict};
 
 /// Same kernels on float32 and one thread on both sides (see tests/nn_parity.rs): expected
 /// bit-identical; the tolerance only absorbs a different summation order.
-const TOL: Tolerance = Tolerance {
-    max_relative: 1e-6,
-    epsilon: 1e-7,
-};
+const TOL: Tolerance = Tolerance { max_relative: 1e-6, epsilon: 1e-7 };
 
 struct Tutorial {
     vs: VarStore,
@@ -44,15 +41,11 @@ fn tutorial() -> Tutorial {
 impl Tutorial {
     /// `emb -> rnn(h0) -> fc`, in eval mode, and the mean cross entropy of the logits.
     fn forward(&mut self, x: &Tensor, h0: &Tensor, target: &Tensor) -> (Tensor, Tensor, Tensor) {
-        let [Module::Embedding(emb), Module::Rnn(rnn), Module::Linear(fc)] =
-            self.modules.as_mut_slice()
-        else {
+        let [Module::Embedding(emb), Module::Rnn(rnn), Module::Linear(fc)] = self.modules.as_mut_slice() else {
             panic!("the tutorial model is emb, rnn, fc; got {:?}", self.modules)
         };
         rnn.eval();
-        let (out, h_n) = rnn
-            .forward(&emb.forward(x).expect("emb"), Some(h0))
-            .expect("rnn");
+        let (out, h_n) = rnn.forward(&emb.forward(x).expect("emb"), Some(h0)).expect("rnn");
         let logits = fc.forward(&out).expect("fc");
         let classes = *logits.size().last().expect("logits have a class dim");
         let loss = CrossEntropyLoss::new(Default::default())
@@ -64,11 +57,7 @@ impl Tutorial {
 
     /// Every variable's value, by name.
     fn snapshot(&self) -> BTreeMap<String, Tensor> {
-        self.vs
-            .variables()
-            .into_iter()
-            .map(|(n, t)| (n, t.detach().copy()))
-            .collect()
+        self.vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect()
     }
 }
 
@@ -84,11 +73,7 @@ fn read(path: &Path) -> BTreeMap<String, Tensor> {
         .collect()
 }
 
-fn assert_same_state(
-    what: &str,
-    actual: &BTreeMap<String, Tensor>,
-    expected: &BTreeMap<String, Tensor>,
-) {
+fn assert_same_state(what: &str, actual: &BTreeMap<String, Tensor>, expected: &BTreeMap<String, Tensor>) {
     let names = |m: &BTreeMap<String, Tensor>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(names(actual), names(expected), "{what}: names differ");
     for (name, tensor) in expected {
@@ -106,35 +91,22 @@ fn pytorch_state_dict_loads_strictly_and_reproduces_forward() {
     let path = pytorch_state_dict_path();
     let pytorch = read(&path);
     let keys: Vec<String> = pytorch.keys().cloned().collect();
-    assert_eq!(
-        keys, fixture.interop.state_dict_keys,
-        "the state_dict file and cases.json disagree"
-    );
+    assert_eq!(keys, fixture.interop.state_dict_keys, "the state_dict file and cases.json disagree");
 
     let mut model = tutorial();
     assert!(
-        compare_bits(
-            &model.vs.variables()["rnn.weight_ih_l0"],
-            &pytorch["rnn.weight_ih_l0"]
-        )
-        .is_err(),
+        compare_bits(&model.vs.variables()["rnn.weight_ih_l0"], &pytorch["rnn.weight_ih_l0"]).is_err(),
         "the model already held PyTorch's weights before loading"
     );
     load_state_dict(&mut model.vs, &path).expect("strict load of PyTorch's state_dict");
     assert_same_state("after load", &model.snapshot(), &pytorch);
     for (name, var) in model.vs.variables() {
         assert_eq!(var.kind(), Kind::Float, "{name}");
-        assert!(
-            var.requires_grad(),
-            "{name}: loading must keep parameters trainable"
-        );
+        assert!(var.requires_grad(), "{name}: loading must keep parameters trainable");
     }
 
-    let (logits, h_n, loss) = model.forward(
-        &file.get("interop/input"),
-        &file.get("interop/h0"),
-        &file.get("interop/target"),
-    );
+    let (logits, h_n, loss) =
+        model.forward(&file.get("interop/input"), &file.get("interop/h0"), &file.get("interop/target"));
     for (name, actual) in [("logits", &logits), ("h_n", &h_n), ("loss", &loss)] {
         if let Err(e) = compare(actual, &file.get(&format!("interop/{name}")), TOL) {
             panic!("tutorial forward after loading PyTorch's state_dict: {name}: {e}");
@@ -159,11 +131,7 @@ fn saved_state_dict_matches_pytorch_names_shapes_and_values() {
         .expect("temp dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(
-        entries,
-        ["model.safetensors"],
-        "save_state_dict left other files behind"
-    );
+    assert_eq!(entries, ["model.safetensors"], "save_state_dict left other files behind");
 
     // What PyTorch's load_file would see: the same keys, dtypes, shapes and bits.
     let back = read(&saved);
@@ -172,14 +140,9 @@ fn saved_state_dict_matches_pytorch_names_shapes_and_values() {
     // And the round trip through Rust's own file reproduces the forward.
     let mut again = tutorial();
     load_state_dict(&mut again.vs, &saved).expect("load the Rust-saved state_dict");
-    let (x, h0, target) = (
-        file.get("interop/input"),
-        file.get("interop/h0"),
-        file.get("interop/target"),
-    );
+    let (x, h0, target) = (file.get("interop/input"), file.get("interop/h0"), file.get("interop/target"));
     let (logits, _, _) = again.forward(&x, &h0, &target);
-    compare(&logits, &file.get("interop/logits"), TOL)
-        .unwrap_or_else(|e| panic!("round trip logits: {e}"));
+    compare(&logits, &file.get("interop/logits"), TOL).unwrap_or_else(|e| panic!("round trip logits: {e}"));
 
     // Saving over an existing file replaces it.
     save_state_dict(&again.vs, &saved).expect("save over an existing file");
@@ -200,15 +163,8 @@ fn failed_load(label: &str, edit: impl FnOnce(&mut BTreeMap<String, Tensor>)) ->
     let mut model = tutorial();
     let before = model.snapshot();
     let message = expect_err(label, || load_state_dict(&mut model.vs, &path));
-    assert_same_state(
-        &format!("{label}: a failed load must copy nothing"),
-        &model.snapshot(),
-        &before,
-    );
-    assert!(
-        message.contains("edited.safetensors"),
-        "{label}: the error should name the file:\n{message}"
-    );
+    assert_same_state(&format!("{label}: a failed load must copy nothing"), &model.snapshot(), &before);
+    assert!(message.contains("edited.safetensors"), "{label}: the error should name the file:\n{message}");
     message
 }
 
@@ -217,57 +173,33 @@ fn strict_load_reports_a_missing_key() {
     let message = failed_load("missing", |t| {
         t.remove("rnn.bias_hh_l1");
     });
-    assert_contains_all(
-        "missing key",
-        &message,
-        &["Missing key(s) in state_dict", "\"rnn.bias_hh_l1\""],
-    );
+    assert_contains_all("missing key", &message, &["Missing key(s) in state_dict", "\"rnn.bias_hh_l1\""]);
     assert!(!message.contains("Unexpected"), "{message}");
 }
 
 #[test]
 fn strict_load_reports_an_unexpected_key() {
     let message = failed_load("unexpected", |t| {
-        t.insert(
-            "rnn.weight_ih_l2".into(),
-            Tensor::zeros([8, 8], (Kind::Float, Device::Cpu)),
-        );
+        t.insert("rnn.weight_ih_l2".into(), Tensor::zeros([8, 8], (Kind::Float, Device::Cpu)));
     });
-    assert_contains_all(
-        "unexpected key",
-        &message,
-        &["Unexpected key(s) in state_dict", "\"rnn.weight_ih_l2\""],
-    );
+    assert_contains_all("unexpected key", &message, &["Unexpected key(s) in state_dict", "\"rnn.weight_ih_l2\""]);
     assert!(!message.contains("Missing"), "{message}");
 }
 
 #[test]
 fn strict_load_reports_a_shape_mismatch() {
     let message = failed_load("shape", |t| {
-        t.insert(
-            "fc.weight".into(),
-            Tensor::zeros([4, 9], (Kind::Float, Device::Cpu)),
-        );
+        t.insert("fc.weight".into(), Tensor::zeros([4, 9], (Kind::Float, Device::Cpu)));
     });
-    assert_contains_all(
-        "shape mismatch",
-        &message,
-        &["size mismatch for fc.weight", "[4, 9]", "[4, 8]"],
-    );
+    assert_contains_all("shape mismatch", &message, &["size mismatch for fc.weight", "[4, 9]", "[4, 8]"]);
 }
 
 #[test]
 fn strict_load_reports_every_problem_at_once() {
     let message = failed_load("all", |t| {
         t.remove("emb.weight");
-        t.insert(
-            "extra.bias".into(),
-            Tensor::zeros([3], (Kind::Float, Device::Cpu)),
-        );
-        t.insert(
-            "rnn.weight_hh_l0".into(),
-            Tensor::zeros([8, 7], (Kind::Float, Device::Cpu)),
-        );
+        t.insert("extra.bias".into(), Tensor::zeros([3], (Kind::Float, Device::Cpu)));
+        t.insert("rnn.weight_hh_l0".into(), Tensor::zeros([8, 7], (Kind::Float, Device::Cpu)));
     });
     assert_contains_all(
         "all problems",
@@ -301,18 +233,12 @@ fn rust_state_dict_loads_strictly_into_pytorch() {
     tch::set_num_threads(1);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `bash scripts/setup.sh`",
-        python.display()
-    );
+    assert!(python.exists(), "{} is missing: run `bash scripts/setup.sh`", python.display());
 
     tch::manual_seed(31_337);
     let vs = VarStore::new(Device::Cpu);
     let net = tch_rnn::tutorials::hello_embedding::Model::new(&vs.root()).expect("model");
-    let logits =
-        tch::no_grad(|| net.forward(&Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5])))
-            .expect("forward");
+    let logits = tch::no_grad(|| net.forward(&Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5]))).expect("forward");
     let dir = TempDir::new("to-pytorch");
     let saved = dir.path().join("model.safetensors");
     save_state_dict(&vs, &saved).expect("save_state_dict");
@@ -322,23 +248,13 @@ fn rust_state_dict_loads_strictly_into_pytorch() {
         .arg(&saved)
         .output()
         .expect("run scripts/check_state_dict.py");
-    assert!(
-        run.status.success(),
-        "PyTorch refused the Rust state_dict:\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert!(run.status.success(), "PyTorch refused the Rust state_dict:\n{}", String::from_utf8_lossy(&run.stderr));
     let from_pytorch: Vec<f64> = String::from_utf8(run.stdout)
         .expect("utf-8")
         .lines()
         .map(|line| line.parse().expect("a float per line"))
         .collect();
-    let from_rust: Vec<f64> = Vec::<f32>::try_from(logits.flatten(0, -1))
-        .expect("f32 logits")
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    assert_eq!(
-        from_pytorch, from_rust,
-        "PyTorch's logits with the Rust weights"
-    );
+    let from_rust: Vec<f64> =
+        Vec::<f32>::try_from(logits.flatten(0, -1)).expect("f32 logits").into_iter().map(f64::from).collect();
+    assert_eq!(from_pytorch, from_rust, "PyTorch's logits with the Rust weights");
 }

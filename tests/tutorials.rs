@@ -17,37 +17,18 @@ fn every_program_prints_what_its_pytorch_twin_prints() {
     for program in PROGRAMS {
         let dir = root.join(program);
         let mut seeds: Vec<i64> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| {
-                panic!(
-                    "missing fixtures {}: {e}; run scripts/regenerate-fixtures.sh",
-                    dir.display()
-                )
-            })
+            .unwrap_or_else(|e| panic!("missing fixtures {}: {e}; run scripts/regenerate-fixtures.sh", dir.display()))
             .filter_map(|entry| {
                 let name = entry.ok()?.file_name().into_string().ok()?;
-                name.strip_prefix("seed_")?
-                    .strip_suffix(".txt")?
-                    .parse()
-                    .ok()
+                name.strip_prefix("seed_")?.strip_suffix(".txt")?.parse().ok()
             })
             .collect();
         seeds.sort();
-        assert!(
-            seeds.len() >= 5,
-            "{program}: expected fixtures for at least 5 seeds, found {seeds:?}"
-        );
+        assert!(seeds.len() >= 5, "{program}: expected fixtures for at least 5 seeds, found {seeds:?}");
         for seed in seeds {
             let expected = std::fs::read(dir.join(format!("seed_{seed}.txt"))).unwrap();
             let mut printed = Vec::new();
-            run(
-                program,
-                &Options {
-                    seed,
-                    ..Default::default()
-                },
-                &mut printed,
-            )
-            .unwrap();
+            run(program, &Options { seed, ..Default::default() }, &mut printed).unwrap();
             checked += 1;
             if printed != expected {
                 failures.push(format!(
@@ -58,19 +39,11 @@ fn every_program_prints_what_its_pytorch_twin_prints() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} outputs differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {checked} outputs differ:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn an_unknown_program_is_an_error() {
     let err = run("hello_lstm", &Options::default(), &mut Vec::new()).unwrap_err();
-    assert!(
-        err.to_string().contains("no program named 'hello_lstm'"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("no program named 'hello_lstm'"), "{err}");
 }

@@ -53,28 +53,10 @@ pub fn grad_fn_name(tensor: &Tensor) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-type PointwiseFn = unsafe extern "C" fn(
-    *mut c_void,
-    *const c_void,
-    *const c_void,
-    f64,
-    *mut c_char,
-    usize,
-) -> usize;
+type PointwiseFn = unsafe extern "C" fn(*mut c_void, *const c_void, *const c_void, f64, *mut c_char, usize) -> usize;
 
-fn pointwise_(
-    op: PointwiseFn,
-    name: &str,
-    this: &mut Tensor,
-    t1: &Tensor,
-    t2: &Tensor,
-    value: f64,
-) -> Result<()> {
-    let (this, t1, t2) = (
-        this.as_mut_ptr() as *mut c_void,
-        t1.as_ptr() as *const c_void,
-        t2.as_ptr() as *const c_void,
-    );
+fn pointwise_(op: PointwiseFn, name: &str, this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) -> Result<()> {
+    let (this, t1, t2) = (this.as_mut_ptr() as *mut c_void, t1.as_ptr() as *const c_void, t2.as_ptr() as *const c_void);
     let message = read_string(|err, cap| unsafe { op(this, t1, t2, value, err, cap) });
     if !message.is_empty() {
         bail!("{name}: {message}");

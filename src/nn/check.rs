@@ -30,11 +30,7 @@ pub(crate) fn ensure_index(module: &str, what: &str, t: &Tensor, allowed: &[Kind
     ensure!(
         allowed.contains(&t.kind()),
         "{module}: expected {what} to hold integer indices of dtype {}, got dtype {:?} (shape {})",
-        allowed
-            .iter()
-            .map(|k| format!("{k:?}"))
-            .collect::<Vec<_>>()
-            .join(" or "),
+        allowed.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(" or "),
         t.kind(),
         shape(t)
     );
@@ -72,12 +68,7 @@ pub(crate) fn ensure_indices_in_range(
 }
 
 /// Fails unless `t` lives on `device` (where the module's parameters are).
-pub(crate) fn ensure_device(
-    module: &str,
-    what: &str,
-    t: &Tensor,
-    device: tch::Device,
-) -> Result<()> {
+pub(crate) fn ensure_device(module: &str, what: &str, t: &Tensor, device: tch::Device) -> Result<()> {
     ensure!(
         t.device() == device,
         "{module}: expected {what} on {device:?}, where the parameters are, got it on {:?}; move it with .to_device()",

@@ -8,9 +8,7 @@ use tch::Tensor;
 
 use tch::nn::Path;
 
-use crate::nn::check::{
-    EMBEDDING_INDEX_KINDS, ensure_device, ensure_index, ensure_indices_in_range, shape,
-};
+use crate::nn::check::{EMBEDDING_INDEX_KINDS, ensure_device, ensure_index, ensure_indices_in_range, shape};
 use crate::nn::init;
 use crate::nn::param::{add_parameter, new_parameter};
 
@@ -40,13 +38,7 @@ pub struct EmbeddingConfig {
 
 impl Default for EmbeddingConfig {
     fn default() -> Self {
-        EmbeddingConfig {
-            padding_idx: None,
-            max_norm: None,
-            norm_type: 2.0,
-            scale_grad_by_freq: false,
-            sparse: false,
-        }
+        EmbeddingConfig { padding_idx: None, max_norm: None, norm_type: 2.0, scale_grad_by_freq: false, sparse: false }
     }
 }
 
@@ -85,22 +77,12 @@ impl Embedding {
     ) -> Result<Self> {
         let path = path.borrow();
         let config = Self::normalized(num_embeddings, embedding_dim, config)?;
-        let mut weight = new_parameter(
-            path,
-            "Embedding",
-            "weight",
-            &[num_embeddings, embedding_dim],
-        )?;
+        let mut weight = new_parameter(path, "Embedding", "weight", &[num_embeddings, embedding_dim])?;
         init::normal_(&mut weight, 0.0, 1.0);
         if let Some(row) = config.padding_idx {
             let _ = tch::no_grad(|| weight.get(row).fill_(0.0));
         }
-        Ok(Embedding {
-            weight,
-            num_embeddings,
-            embedding_dim,
-            config,
-        })
+        Ok(Embedding { weight, num_embeddings, embedding_dim, config })
     }
 
     /// `torch.nn.Embedding.from_pretrained(embeddings, freeze, ...)`: uses a copy of
@@ -132,20 +114,11 @@ impl Embedding {
         let config = Self::normalized(num_embeddings, embedding_dim, config)?;
         let value = embeddings.f_to_device(path.device())?.detach().copy();
         let weight = add_parameter(path, "Embedding", "weight", value, !freeze)?;
-        Ok(Embedding {
-            weight,
-            num_embeddings,
-            embedding_dim,
-            config,
-        })
+        Ok(Embedding { weight, num_embeddings, embedding_dim, config })
     }
 
     /// Checks the sizes and turns a negative `padding_idx` into a row number, as PyTorch does.
-    fn normalized(
-        num_embeddings: i64,
-        embedding_dim: i64,
-        mut config: EmbeddingConfig,
-    ) -> Result<EmbeddingConfig> {
+    fn normalized(num_embeddings: i64, embedding_dim: i64, mut config: EmbeddingConfig) -> Result<EmbeddingConfig> {
         ensure!(
             num_embeddings >= 0 && embedding_dim >= 0,
             "Embedding: expected non-negative num_embeddings and embedding_dim, got {num_embeddings} and {embedding_dim}"
@@ -177,13 +150,7 @@ impl Embedding {
             input.shallow_clone()
         };
         let padding_idx = c.padding_idx.unwrap_or(-1);
-        Ok(Tensor::f_embedding(
-            &self.weight,
-            &input,
-            padding_idx,
-            c.scale_grad_by_freq,
-            c.sparse,
-        )?)
+        Ok(Tensor::f_embedding(&self.weight, &input, padding_idx, c.scale_grad_by_freq, c.sparse)?)
     }
 }
 
@@ -191,11 +158,7 @@ impl fmt::Display for Embedding {
     /// PyTorch's module repr, e.g. `Embedding(4, 10, padding_idx=0)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
-        write!(
-            f,
-            "Embedding({}, {}",
-            self.num_embeddings, self.embedding_dim
-        )?;
+        write!(f, "Embedding({}, {}", self.num_embeddings, self.embedding_dim)?;
         if let Some(p) = c.padding_idx {
             write!(f, ", padding_idx={p}")?;
         }

@@ -69,35 +69,19 @@ impl Linear {
             "Linear: expected non-negative in_features and out_features, got {in_features} and {out_features}"
         );
         let mut weight = new_parameter(path, "Linear", "weight", &[out_features, in_features])?;
-        let mut bias = if config.bias {
-            Some(new_parameter(path, "Linear", "bias", &[out_features])?)
-        } else {
-            None
-        };
+        let mut bias = if config.bias { Some(new_parameter(path, "Linear", "bias", &[out_features])?) } else { None };
         init::kaiming_uniform_(&mut weight, 5f64.sqrt())?;
         if let Some(bias) = &mut bias {
             let (fan_in, _) = init::fan_in_and_fan_out(&weight)?;
-            let bound = if fan_in > 0 {
-                1.0 / (fan_in as f64).sqrt()
-            } else {
-                0.0
-            };
+            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
             init::uniform_(bias, -bound, bound);
         }
-        Ok(Linear {
-            weight,
-            bias,
-            in_features,
-            out_features,
-        })
+        Ok(Linear { weight, bias, in_features, out_features })
     }
 
     /// `x W^T + b`. See the type's docs for shapes.
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        ensure!(
-            input.dim() >= 1,
-            "Linear: expected input of at least 1 dimension, got a 0-d tensor"
-        );
+        ensure!(input.dim() >= 1, "Linear: expected input of at least 1 dimension, got a 0-d tensor");
         ensure_float("Linear", "input", input)?;
         ensure_device("Linear", "input", input, self.weight.device())?;
         let features = *input.size().last().unwrap_or(&0);
@@ -115,10 +99,6 @@ impl fmt::Display for Linear {
     /// PyTorch's module repr: `Linear(in_features=8, out_features=4, bias=True)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let bias = if self.bias.is_some() { "True" } else { "False" };
-        write!(
-            f,
-            "Linear(in_features={}, out_features={}, bias={bias})",
-            self.in_features, self.out_features
-        )
+        write!(f, "Linear(in_features={}, out_features={}, bias={bias})", self.in_features, self.out_features)
     }
 }

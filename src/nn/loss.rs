@@ -5,9 +5,7 @@ use std::fmt;
 use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 
-use crate::nn::check::{
-    TARGET_INDEX_KINDS, ensure_float, ensure_index, ensure_indices_in_range, shape,
-};
+use crate::nn::check::{TARGET_INDEX_KINDS, ensure_float, ensure_index, ensure_indices_in_range, shape};
 
 /// How per-element losses are reduced: PyTorch's `reduction='none' | 'mean' | 'sum'`.
 ///
@@ -68,12 +66,7 @@ pub struct CrossEntropyLossConfig {
 
 impl Default for CrossEntropyLossConfig {
     fn default() -> Self {
-        CrossEntropyLossConfig {
-            weight: None,
-            ignore_index: -100,
-            reduction: Reduction::Mean,
-            label_smoothing: 0.0,
-        }
+        CrossEntropyLossConfig { weight: None, ignore_index: -100, reduction: Reduction::Mean, label_smoothing: 0.0 }
     }
 }
 
@@ -108,11 +101,7 @@ impl CrossEntropyLoss {
             config.label_smoothing
         );
         if let Some(w) = &config.weight {
-            ensure!(
-                w.dim() == 1,
-                "CrossEntropyLoss: expected a 1-D class weight, got shape {}",
-                shape(w)
-            );
+            ensure!(w.dim() == 1, "CrossEntropyLoss: expected a 1-D class weight, got shape {}", shape(w));
             ensure_float("CrossEntropyLoss", "weight", w)?;
         }
         Ok(CrossEntropyLoss { config })
@@ -134,10 +123,7 @@ impl CrossEntropyLoss {
     fn check(&self, input: &Tensor, target: &Tensor) -> Result<()> {
         const M: &str = "CrossEntropyLoss";
         ensure_float(M, "input", input)?;
-        ensure!(
-            input.dim() >= 1,
-            "{M}: expected input of shape (C), (N, C) or (N, C, d1, ...), got a 0-d tensor"
-        );
+        ensure!(input.dim() >= 1, "{M}: expected input of shape (C), (N, C) or (N, C, d1, ...), got a 0-d tensor");
         let classes = input.size()[if input.dim() == 1 { 0 } else { 1 }];
         if let Some(w) = &self.config.weight {
             ensure!(
@@ -165,13 +151,6 @@ impl CrossEntropyLoss {
                 shape(target)
             );
         }
-        ensure_indices_in_range(
-            M,
-            "target",
-            target,
-            0,
-            classes,
-            Some(self.config.ignore_index),
-        )
+        ensure_indices_in_range(M, "target", target, 0, classes, Some(self.config.ignore_index))
     }
 }

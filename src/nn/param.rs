@@ -14,13 +14,7 @@ pub(crate) fn new_parameter(path: &Path, module: &str, name: &str, dims: &[i64])
 }
 
 /// Registers `value` as parameter `name` under `path`, trainable or frozen.
-pub(crate) fn add_parameter(
-    path: &Path,
-    module: &str,
-    name: &str,
-    value: Tensor,
-    trainable: bool,
-) -> Result<Tensor> {
+pub(crate) fn add_parameter(path: &Path, module: &str, name: &str, value: Tensor, trainable: bool) -> Result<Tensor> {
     ensure_free(path, module, name)?;
     Ok(path.add(name, value, trainable))
 }

@@ -23,8 +23,8 @@ use tch::nn::VarStore;
 /// ```
 pub fn load_state_dict(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let file: Vec<(String, Tensor)> = Tensor::read_safetensors(path)
-        .with_context(|| format!("state_dict: cannot read {}", path.display()))?;
+    let file: Vec<(String, Tensor)> =
+        Tensor::read_safetensors(path).with_context(|| format!("state_dict: cannot read {}", path.display()))?;
     let variables = vs.variables();
     let in_file: BTreeSet<&str> = file.iter().map(|(k, _)| k.as_str()).collect();
     let in_model: BTreeSet<&str> = variables.keys().map(String::as_str).collect();
@@ -48,10 +48,7 @@ pub fn load_state_dict(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> 
             message += &format!("\n    Missing key(s) in state_dict: {}.", quoted(&missing));
         }
         if !unexpected.is_empty() {
-            message += &format!(
-                "\n    Unexpected key(s) in state_dict: {}.",
-                quoted(&unexpected)
-            );
+            message += &format!("\n    Unexpected key(s) in state_dict: {}.", quoted(&unexpected));
         }
         for line in mismatched {
             message += &format!("\n    {line}.");
@@ -68,10 +65,7 @@ pub fn load_state_dict(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> 
 }
 
 fn quoted(keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| format!("\"{k}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    keys.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// Saves every variable of `vs` as a safetensors `state_dict` that PyTorch's
@@ -90,22 +84,15 @@ fn quoted(keys: &[&str]) -> String {
 /// ```
 pub fn save_state_dict(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("state_dict: {} names no file", path.display()))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp.safetensors",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let file_name = path.file_name().with_context(|| format!("state_dict: {} names no file", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.{}.tmp.safetensors", file_name.to_string_lossy(), std::process::id()));
     let variables = vs.variables();
     let mut named: Vec<(&String, &Tensor)> = variables.iter().collect();
     named.sort_by(|a, b| a.0.cmp(b.0));
     let written = Tensor::write_safetensors(&named, &tmp)
         .with_context(|| format!("state_dict: cannot write {}", tmp.display()))
         .and_then(|()| {
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("state_dict: cannot move {} into place", tmp.display()))
+            std::fs::rename(&tmp, path).with_context(|| format!("state_dict: cannot move {} into place", tmp.display()))
         });
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);

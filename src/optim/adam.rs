@@ -27,11 +27,7 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig {
-            lr: 1e-3,
-            betas: (0.9, 0.999),
-            eps: 1e-8,
-        }
+        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8 }
     }
 }
 
@@ -68,27 +64,13 @@ impl Adam {
     /// An optimizer over `params` (e.g. `vs.trainable_variables()`), checking the
     /// hyper-parameters as PyTorch does.
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Self> {
-        let AdamConfig {
-            lr,
-            betas: (beta1, beta2),
-            eps,
-        } = config;
+        let AdamConfig { lr, betas: (beta1, beta2), eps } = config;
         ensure!(lr >= 0.0, "Adam: Invalid learning rate: {lr}");
         ensure!(eps >= 0.0, "Adam: Invalid epsilon value: {eps}");
-        ensure!(
-            (0.0..1.0).contains(&beta1),
-            "Adam: Invalid beta parameter at index 0: {beta1}"
-        );
-        ensure!(
-            (0.0..1.0).contains(&beta2),
-            "Adam: Invalid beta parameter at index 1: {beta2}"
-        );
+        ensure!((0.0..1.0).contains(&beta1), "Adam: Invalid beta parameter at index 0: {beta1}");
+        ensure!((0.0..1.0).contains(&beta2), "Adam: Invalid beta parameter at index 1: {beta2}");
         let state = params.iter().map(|_| None).collect();
-        Ok(Adam {
-            params,
-            state,
-            config,
-        })
+        Ok(Adam { params, state, config })
     }
 
     /// Clears the gradients of every parameter (PyTorch sets them to `None`; zeroing them is
@@ -101,11 +83,7 @@ impl Adam {
 
     /// One update of every parameter that has a gradient.
     pub fn step(&mut self) -> Result<()> {
-        let AdamConfig {
-            lr,
-            betas: (beta1, beta2),
-            eps,
-        } = self.config;
+        let AdamConfig { lr, betas: (beta1, beta2), eps } = self.config;
         tch::no_grad(|| {
             for (param, state) in self.params.iter_mut().zip(&mut self.state) {
                 let grad = param.grad();
@@ -126,10 +104,7 @@ impl Adam {
                 let bias_correction2 = 1.0 - beta2.powf(step);
                 let step_size = lr / bias_correction1;
                 let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                let mut denom = state
-                    .exp_avg_sq
-                    .f_sqrt()?
-                    .f_div_scalar(bias_correction2_sqrt)?;
+                let mut denom = state.exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
                 let _ = denom.f_add_scalar_(eps)?;
                 addcdiv_(param, &state.exp_avg, &denom, -step_size)?;
             }

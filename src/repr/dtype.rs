@@ -45,10 +45,7 @@ pub(crate) fn is_floating_point(kind: Kind) -> bool {
 
 /// `dtype.is_complex`.
 pub(crate) fn is_complex(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble
-    )
+    matches!(kind, Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble)
 }
 
 /// The default float dtype, `torch.get_default_dtype()`: tch offers no way to change it, so it
@@ -60,8 +57,5 @@ const DEFAULT_COMPLEX_DTYPE: Kind = Kind::ComplexFloat;
 
 /// `has_default_dtype` in `_str_intern`: the dtypes whose repr shows no `dtype=` suffix.
 pub(crate) fn has_default_dtype(kind: Kind) -> bool {
-    matches!(
-        kind,
-        DEFAULT_DTYPE | DEFAULT_COMPLEX_DTYPE | Kind::Int64 | Kind::Bool
-    )
+    matches!(kind, DEFAULT_DTYPE | DEFAULT_COMPLEX_DTYPE | Kind::Int64 | Kind::Bool)
 }

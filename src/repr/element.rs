@@ -14,10 +14,7 @@ struct Column<'a> {
 
 impl<'a> Column<'a> {
     fn new(values: &'a Values, options: &PrintOptions) -> Self {
-        Self {
-            values,
-            formatter: Formatter::new(values, options),
-        }
+        Self { values, formatter: Formatter::new(values, options) }
     }
 
     fn format(&self, index: usize) -> String {
@@ -60,10 +57,6 @@ impl<'a> ElementFormatter<'a> {
         let imag = format!("{}j", imag.format(index));
         let imag = imag.trim_start();
         // A negative imaginary part brings its own sign.
-        if imag.starts_with(['+', '-']) {
-            format!("{real}{imag}")
-        } else {
-            format!("{real}+{imag}")
-        }
+        if imag.starts_with(['+', '-']) { format!("{real}{imag}") } else { format!("{real}+{imag}") }
     }
 }

@@ -35,19 +35,11 @@ impl Formatter {
             Values::Float(floats) => Self::for_floats(floats, options),
             Values::Bool(bools) => {
                 let widths = bools.iter().map(|&b| bool_str(b).len());
-                Self {
-                    mode: Mode::Plain,
-                    max_width: widths.fold(1, usize::max),
-                    precision,
-                }
+                Self { mode: Mode::Plain, max_width: widths.fold(1, usize::max), precision }
             }
             Values::Int(ints) => {
                 let widths = ints.iter().map(|i| i.to_string().len());
-                Self {
-                    mode: Mode::Plain,
-                    max_width: widths.fold(1, usize::max),
-                    precision,
-                }
+                Self { mode: Mode::Plain, max_width: widths.fold(1, usize::max), precision }
             }
         }
     }
@@ -56,41 +48,21 @@ impl Formatter {
     /// nonzero finite values only.
     fn for_floats(values: &[f64], options: &PrintOptions) -> Self {
         let precision = options.precision;
-        let nonzero_finite: Vec<f64> = values
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite() && *v != 0.0)
-            .collect();
+        let nonzero_finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite() && *v != 0.0).collect();
         if nonzero_finite.is_empty() {
             // "no valid number, do nothing": int mode, width 1, whatever sci_mode says.
-            return Self {
-                mode: Mode::Integral,
-                max_width: 1,
-                precision,
-            };
+            return Self { mode: Mode::Integral, max_width: 1, precision };
         }
         let int_mode = nonzero_finite.iter().all(|v| *v == v.ceil());
-        let sci_mode = options
-            .sci_mode
-            .unwrap_or_else(|| needs_sci_mode(&nonzero_finite));
+        let sci_mode = options.sci_mode.unwrap_or_else(|| needs_sci_mode(&nonzero_finite));
         let mode = match (sci_mode, int_mode) {
             (true, _) => Mode::Scientific,
             (false, true) => Mode::Integral,
             (false, false) => Mode::Fixed,
         };
-        let unpadded = Self {
-            mode,
-            max_width: 1,
-            precision,
-        };
-        let max_width = nonzero_finite
-            .iter()
-            .map(|&v| unpadded.float_str(v).len())
-            .fold(1, usize::max);
-        Self {
-            max_width,
-            ..unpadded
-        }
+        let unpadded = Self { mode, max_width: 1, precision };
+        let max_width = nonzero_finite.iter().map(|&v| unpadded.float_str(v).len()).fold(1, usize::max);
+        Self { max_width, ..unpadded }
     }
 
     /// `_Formatter.width()`: the width every formatted element is padded to.
@@ -141,19 +113,13 @@ mod tests {
 
     #[test]
     fn width_comes_from_nonzero_finite_values_only() {
-        assert_eq!(
-            formatted(vec![1.5, f64::NAN, f64::NEG_INFINITY]),
-            ["1.5000", "   nan", "  -inf"]
-        );
+        assert_eq!(formatted(vec![1.5, f64::NAN, f64::NEG_INFINITY]), ["1.5000", "   nan", "  -inf"]);
         assert_eq!(formatted(vec![0.0, f64::NAN]), ["0.", "nan"]);
     }
 
     #[test]
     fn integral_floats_print_with_a_dot() {
-        assert_eq!(
-            formatted(vec![-1.0, 100.0, f64::INFINITY]),
-            [" -1.", "100.", " inf"]
-        );
+        assert_eq!(formatted(vec![-1.0, 100.0, f64::INFINITY]), [" -1.", "100.", " inf"]);
     }
 
     #[test]

@@ -32,13 +32,7 @@ pub(crate) fn str_intern(tensor: &Tensor, options: &PrintOptions) -> Result<Stri
     }
     suffixes.extend(autograd_suffix(tensor));
     let text = format!("{PREFIX}{contents}");
-    Ok(add_suffixes(
-        text,
-        &suffixes,
-        indent,
-        is_sparse,
-        options.linewidth,
-    ))
+    Ok(add_suffixes(text, &suffixes, indent, is_sparse, options.linewidth))
 }
 
 /// The elements of a strided tensor with elements, and its size and dtype suffixes.
@@ -82,10 +76,7 @@ fn tensor_str(tensor: &Tensor, indent: usize, options: &PrintOptions) -> Result<
     let summarize = numel > options.threshold;
     let tensor = tensor.f_resolve_neg()?.f_resolve_conj()?;
     let printed = if summarize {
-        summarized_data(
-            &tensor,
-            i64::try_from(options.edgeitems).unwrap_or(i64::MAX),
-        )?
+        summarized_data(&tensor, i64::try_from(options.edgeitems).unwrap_or(i64::MAX))?
     } else {
         tensor
     };
@@ -115,20 +106,11 @@ fn sparse_contents(
 }
 
 /// `label=tensor(...)` inside a sparse tensor's repr, with the size when it is empty.
-fn labelled_str(
-    label: &str,
-    tensor: &Tensor,
-    indent: usize,
-    options: &PrintOptions,
-) -> Result<String, TchError> {
+fn labelled_str(label: &str, tensor: &Tensor, indent: usize, options: &PrintOptions) -> Result<String, TchError> {
     let prefix = format!("{label}={PREFIX}");
     let contents = tensor_str(tensor, indent + prefix.len(), options)?;
     let shape = tensor.size();
-    let size = if numel(&shape) == 0 {
-        format!(", {}", size_suffix(&shape))
-    } else {
-        String::new()
-    };
+    let size = if numel(&shape) == 0 { format!(", {}", size_suffix(&shape)) } else { String::new() };
     Ok(format!("{prefix}{contents}{size})"))
 }
 
@@ -175,9 +157,7 @@ fn device_suffix(device: Device) -> Option<String> {
 fn autograd_suffix(tensor: &Tensor) -> Option<String> {
     match grad_fn_name(tensor) {
         Some(name) => Some(format!("grad_fn=<{name}>")),
-        None => tensor
-            .requires_grad()
-            .then(|| "requires_grad=True".to_owned()),
+        None => tensor.requires_grad().then(|| "requires_grad=True".to_owned()),
     }
 }
 
@@ -190,10 +170,7 @@ fn dtype_suffix(kind: Kind) -> String {
 }
 
 fn numel(shape: &[i64]) -> usize {
-    shape
-        .iter()
-        .map(|&d| usize::try_from(d).unwrap_or(0))
-        .fold(1, usize::saturating_mul)
+    shape.iter().map(|&d| usize::try_from(d).unwrap_or(0)).fold(1, usize::saturating_mul)
 }
 
 #[cfg(test)]
@@ -203,10 +180,7 @@ mod tests {
     #[test]
     fn suffixes_wrap_past_the_line_width() {
         let suffixes = ["dtype=torch.float64".to_owned()];
-        assert_eq!(
-            add_suffixes("tensor([1.]".into(), &suffixes, 7, false, 80),
-            "tensor([1.], dtype=torch.float64)"
-        );
+        assert_eq!(add_suffixes("tensor([1.]".into(), &suffixes, 7, false, 80), "tensor([1.], dtype=torch.float64)");
         assert_eq!(
             add_suffixes("tensor([1.]".into(), &suffixes, 7, false, 30),
             "tensor([1.],\n       dtype=torch.float64)"
@@ -216,13 +190,7 @@ mod tests {
     #[test]
     fn only_tensors_off_the_cpu_name_their_device() {
         assert_eq!(device_suffix(Device::Cpu), None);
-        assert_eq!(
-            device_suffix(Device::Cuda(0)).as_deref(),
-            Some("device='cuda:0'")
-        );
-        assert_eq!(
-            device_suffix(Device::Cuda(1)).as_deref(),
-            Some("device='cuda:1'")
-        );
+        assert_eq!(device_suffix(Device::Cuda(0)).as_deref(), Some("device='cuda:0'"));
+        assert_eq!(device_suffix(Device::Cuda(1)).as_deref(), Some("device='cuda:1'"));
     }
 }

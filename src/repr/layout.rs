@@ -39,22 +39,12 @@ impl<'a> Layout<'a> {
             let len = usize::try_from(printed_shape[axis + 1]).unwrap_or(0);
             printed_strides[axis] = printed_strides[axis + 1] * len;
         }
-        Self {
-            shape,
-            printed_strides,
-            summarize,
-            options,
-            elements,
-        }
+        Self { shape, printed_strides, summarize, options, elements }
     }
 
     /// The text of the whole tensor, for a first line that starts `indent` characters in.
     pub(crate) fn tensor_str(&self, indent: usize) -> String {
-        if self.shape.is_empty() {
-            self.elements.format(0)
-        } else {
-            self.nested_str(0, 0, indent)
-        }
+        if self.shape.is_empty() { self.elements.format(0) } else { self.nested_str(0, 0, indent) }
     }
 
     /// `_tensor_str_with_formatter` for the sub-tensor along `axis` whose printed elements
@@ -68,11 +58,7 @@ impl<'a> Layout<'a> {
             .slots(axis)
             .into_iter()
             .map(|slot| match slot {
-                Slot::Entry(i) => self.nested_str(
-                    axis + 1,
-                    offset + i * self.printed_strides[axis],
-                    indent + 1,
-                ),
+                Slot::Entry(i) => self.nested_str(axis + 1, offset + i * self.printed_strides[axis], indent + 1),
                 Slot::Ellipsis => "...".to_owned(),
             })
             .collect();
@@ -94,14 +80,8 @@ impl<'a> Layout<'a> {
                 })
                 .collect()
         };
-        let lines: Vec<String> = data
-            .chunks(self.elements_per_line(indent))
-            .map(|line| line.join(", "))
-            .collect();
-        format!(
-            "[{}]",
-            lines.join(&format!(",\n{}", " ".repeat(indent + 1)))
-        )
+        let lines: Vec<String> = data.chunks(self.elements_per_line(indent)).map(|line| line.join(", ")).collect();
+        format!("[{}]", lines.join(&format!(",\n{}", " ".repeat(indent + 1))))
     }
 
     /// `max(1, floor((linewidth - indent) / element_length))`.

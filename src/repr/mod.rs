@@ -71,9 +71,7 @@ pub fn repr_with(tensor: &Tensor, options: &PrintOptions) -> String {
     }
     // Like torch, print under no_grad; catch_unwind guards against tch accessors that panic
     // where libtorch throws.
-    let printed = catch_unwind(AssertUnwindSafe(|| {
-        tch::no_grad(|| intern::str_intern(tensor, options))
-    }));
+    let printed = catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| intern::str_intern(tensor, options))));
     match printed {
         Ok(Ok(text)) => text,
         Ok(Err(error)) => format!("tensor(<unprintable: {error}>)"),

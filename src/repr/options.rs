@@ -34,12 +34,6 @@ impl Default for PrintOptions {
     /// assert_eq!((options.linewidth, options.sci_mode), (80, None));
     /// ```
     fn default() -> Self {
-        Self {
-            precision: 4,
-            threshold: 1000,
-            edgeitems: 3,
-            linewidth: 80,
-            sci_mode: None,
-        }
+        Self { precision: 4, threshold: 1000, edgeitems: 3, linewidth: 80, sci_mode: None }
     }
 }

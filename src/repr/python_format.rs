@@ -22,11 +22,7 @@ pub(crate) fn bool_str(value: bool) -> &'static str {
 
 /// Right-aligns `text` in `width` characters, as `(width - len(text)) * " " + text` does.
 pub(crate) fn pad_left(text: String, width: usize) -> String {
-    if text.len() >= width {
-        text
-    } else {
-        format!("{text:>width$}")
-    }
+    if text.len() >= width { text } else { format!("{text:>width$}") }
 }
 
 /// Python's spelling of the non-finite floats (the sign of a NaN is never shown).

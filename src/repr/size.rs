@@ -30,11 +30,7 @@ impl From<&Tensor> for Size {
     /// assert_eq!(tch_rnn::repr::Size::from(&t).to_string(), "torch.Size([2, 0, 4])");
     /// ```
     fn from(tensor: &Tensor) -> Self {
-        Size(if tensor.defined() {
-            tensor.size()
-        } else {
-            Vec::new()
-        })
+        Size(if tensor.defined() { tensor.size() } else { Vec::new() })
     }
 }
 
@@ -47,10 +43,7 @@ pub(crate) fn python_tuple(shape: &[i64]) -> String {
 }
 
 fn join(dims: &[i64]) -> String {
-    dims.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+    dims.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

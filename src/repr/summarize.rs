@@ -14,9 +14,7 @@ pub(crate) fn summarized_data(tensor: &Tensor, edgeitems: i64) -> Result<Tensor,
             Tensor::f_cat(&[head, python_tail(tensor, edgeitems)?], 0)
         }
         1 => Ok(tensor.shallow_clone()),
-        dims if edgeitems == 0 => {
-            Tensor::f_empty(vec![0; dims], (tensor.f_kind()?, tensor.device()))
-        }
+        dims if edgeitems == 0 => Tensor::f_empty(vec![0; dims], (tensor.f_kind()?, tensor.device())),
         _ => {
             let rows = shown_rows(size[0], edgeitems)
                 .into_iter()
@@ -37,11 +35,7 @@ fn python_tail(tensor: &Tensor, edgeitems: i64) -> Result<Tensor, TchError> {
 
 /// The indices of the rows kept along a dimension of length `len`.
 fn shown_rows(len: i64, edgeitems: i64) -> Vec<i64> {
-    if is_cut(len, edgeitems) {
-        (0..edgeitems).chain(len - edgeitems..len).collect()
-    } else {
-        (0..len).collect()
-    }
+    if is_cut(len, edgeitems) { (0..edgeitems).chain(len - edgeitems..len).collect() } else { (0..len).collect() }
 }
 
 /// Whether a summary leaves out the middle of a dimension of length `len`.

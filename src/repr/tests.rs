@@ -20,31 +20,12 @@ fn unsupported_tensors_print_without_panicking() {
 fn extreme_print_options_never_panic() {
     let t = Tensor::arange(2 * 3 * 4, tch::kind::FLOAT_CPU).view([2, 3, 4]) / 7.0;
     let extremes = [
-        PrintOptions {
-            threshold: 0,
-            edgeitems: usize::MAX,
-            ..PrintOptions::default()
-        },
-        PrintOptions {
-            threshold: 0,
-            edgeitems: 0,
-            ..PrintOptions::default()
-        },
-        PrintOptions {
-            threshold: usize::MAX,
-            linewidth: 0,
-            ..PrintOptions::default()
-        },
-        PrintOptions {
-            precision: 40,
-            sci_mode: Some(true),
-            ..PrintOptions::default()
-        },
+        PrintOptions { threshold: 0, edgeitems: usize::MAX, ..PrintOptions::default() },
+        PrintOptions { threshold: 0, edgeitems: 0, ..PrintOptions::default() },
+        PrintOptions { threshold: usize::MAX, linewidth: 0, ..PrintOptions::default() },
+        PrintOptions { precision: 40, sci_mode: Some(true), ..PrintOptions::default() },
     ];
     for options in &extremes {
-        assert!(
-            repr_with(&t, options).starts_with("tensor(["),
-            "{options:?}"
-        );
+        assert!(repr_with(&t, options).starts_with("tensor(["), "{options:?}");
     }
 }

@@ -42,15 +42,9 @@ impl PrintedValues {
     /// Reads every element of `tensor` (which holds only what will be printed).
     pub(crate) fn read(tensor: &Tensor) -> Result<Self, TchError> {
         if is_complex(tensor.f_kind()?) {
-            Ok(Self {
-                real: Values::read(&tensor.f_real()?)?,
-                imag: Some(Values::read(&tensor.f_imag()?)?),
-            })
+            Ok(Self { real: Values::read(&tensor.f_real()?)?, imag: Some(Values::read(&tensor.f_imag()?)?) })
         } else {
-            Ok(Self {
-                real: Values::read(tensor)?,
-                imag: None,
-            })
+            Ok(Self { real: Values::read(tensor)?, imag: None })
         }
     }
 }

@@ -34,20 +34,13 @@ pub struct TrainCli {
 
 impl From<SeedCli> for Options {
     fn from(cli: SeedCli) -> Self {
-        Options {
-            seed: cli.seed,
-            ..Default::default()
-        }
+        Options { seed: cli.seed, ..Default::default() }
     }
 }
 
 impl From<TrainCli> for Options {
     fn from(cli: TrainCli) -> Self {
-        Options {
-            seed: cli.seed,
-            epochs: cli.epochs,
-            lr: cli.lr,
-        }
+        Options { seed: cli.seed, epochs: cli.epochs, lr: cli.lr }
     }
 }
 

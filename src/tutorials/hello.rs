@@ -8,12 +8,8 @@ pub const X_DATA: [i64; 5] = [1, 0, 2, 2, 3];
 /// The labels, "ohlol".
 pub const Y_DATA: [i64; 5] = [3, 1, 2, 3, 2];
 /// The table that turns `X_DATA` into one-hot vectors.
-pub const ONE_HOT_LOOKUP: [[f32; 4]; 4] = [
-    [1.0, 0.0, 0.0, 0.0],
-    [0.0, 1.0, 0.0, 0.0],
-    [0.0, 0.0, 1.0, 0.0],
-    [0.0, 0.0, 0.0, 1.0],
-];
+pub const ONE_HOT_LOOKUP: [[f32; 4]; 4] =
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
 
 /// `', Epoch [%d/15] loss: %.4f' % (epoch, loss)`, with the real number of epochs in place of
 /// the tutorial's hard-coded 15 (the same text for the default 15).

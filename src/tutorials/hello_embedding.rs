@@ -59,10 +59,7 @@ impl Model {
 
     /// Logits `(batch_size * seq_len, num_class)` for indices `x` `(batch_size, seq_len)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let hidden = Tensor::zeros(
-            [NUM_LAYERS, x.size()[0], HIDDEN_SIZE],
-            (Kind::Float, Device::Cpu),
-        ); // (num_layers, batch_size, hidden_size)
+        let hidden = Tensor::zeros([NUM_LAYERS, x.size()[0], HIDDEN_SIZE], (Kind::Float, Device::Cpu)); // (num_layers, batch_size, hidden_size)
         let x = self.emb.forward(x)?; // (batch_size, seq_len, embedding_size)
         let (x, _) = self.rnn.forward(&x, Some(&hidden))?; // (batch_size, seq_len, hidden_size)
         let x = self.fc.forward(&x)?; // (batch_size, seq_len, num_class)
@@ -96,13 +93,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     // 4. loss and optimizer
     let criterion = CrossEntropyLoss::new(Default::default())?;
     let lr = options.lr.unwrap_or(LR);
-    let mut optimizer = Adam::new(
-        vs.trainable_variables(),
-        AdamConfig {
-            lr,
-            ..Default::default()
-        },
-    )?; // Adam optimizer
+    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
 
     // 5. training
     for epoch in 0..options.epochs {
@@ -116,11 +107,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
         let idx = Vec::<i64>::try_from(&idx)?;
         let predicted: String = idx.iter().map(|&x| index2char[x as usize]).collect();
         write!(out, "Predicted string:  {predicted}")?;
-        writeln!(
-            out,
-            "{}",
-            epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?)
-        )?;
+        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
     }
     Ok(())
 }

@@ -24,35 +24,13 @@ struct Model {
 }
 
 impl Model {
-    fn new(
-        path: &Path,
-        input_size: i64,
-        hidden_size: i64,
-        batch_size: i64,
-        num_layers: i64,
-    ) -> Result<Self> {
-        let rnn = Rnn::new(
-            path / "rnn",
-            RnnConfig {
-                input_size,
-                hidden_size,
-                num_layers,
-                ..Default::default()
-            },
-        )?;
-        Ok(Model {
-            num_layers,
-            batch_size,
-            hidden_size,
-            rnn,
-        })
+    fn new(path: &Path, input_size: i64, hidden_size: i64, batch_size: i64, num_layers: i64) -> Result<Self> {
+        let rnn = Rnn::new(path / "rnn", RnnConfig { input_size, hidden_size, num_layers, ..Default::default() })?;
+        Ok(Model { num_layers, batch_size, hidden_size, rnn })
     }
 
     fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        let hidden = Tensor::zeros(
-            [self.num_layers, self.batch_size, self.hidden_size],
-            (Kind::Float, Device::Cpu),
-        );
+        let hidden = Tensor::zeros([self.num_layers, self.batch_size, self.hidden_size], (Kind::Float, Device::Cpu));
         let (out, _) = self.rnn.forward(input, Some(&hidden))?; // out: (seq_len, batch, hidden_size)
         Ok(out.f_view([-1, self.hidden_size])?) // to 2-D: (seqLen * batchSize, hiddenSize)
     }
@@ -83,10 +61,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let y_data = Y_DATA; // labels: "ohlol"
 
     let one_hot_lookup = ONE_HOT_LOOKUP; // table to turn x_data into one-hot vectors
-    let x_one_hot: Vec<f32> = x_data
-        .iter()
-        .flat_map(|&x| one_hot_lookup[x as usize])
-        .collect(); // x_data as one-hot vectors
+    let x_one_hot: Vec<f32> = x_data.iter().flat_map(|&x| one_hot_lookup[x as usize]).collect(); // x_data as one-hot vectors
     let inputs = Tensor::from_slice(&x_one_hot).view([seq_len, batch_size, input_size]); // (seqLen, batchSize, inputSize)
     let labels = Tensor::from_slice(&y_data);
 
@@ -95,13 +70,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     // 4. loss and optimizer
     let criterion = CrossEntropyLoss::new(Default::default())?;
     let lr = options.lr.unwrap_or(LR);
-    let mut optimizer = Adam::new(
-        vs.trainable_variables(),
-        AdamConfig {
-            lr,
-            ..Default::default()
-        },
-    )?; // Adam optimizer
+    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
 
     // 5. training
     for epoch in 0..options.epochs {
@@ -115,11 +84,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
         let idx = Vec::<i64>::try_from(&idx)?;
         let predicted: String = idx.iter().map(|&x| index2char[x as usize]).collect();
         write!(out, "Predicted string:  {predicted}")?;
-        writeln!(
-            out,
-            "{}",
-            epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?)
-        )?;
+        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
     }
     Ok(())
 }

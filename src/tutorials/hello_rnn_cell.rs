@@ -24,19 +24,8 @@ struct Model {
 
 impl Model {
     fn new(path: &Path, input_size: i64, hidden_size: i64, batch_size: i64) -> Result<Self> {
-        let rnncell = RnnCell::new(
-            path / "rnncell",
-            RnnCellConfig {
-                input_size,
-                hidden_size,
-                ..Default::default()
-            },
-        )?;
-        Ok(Model {
-            batch_size,
-            hidden_size,
-            rnncell,
-        })
+        let rnncell = RnnCell::new(path / "rnncell", RnnCellConfig { input_size, hidden_size, ..Default::default() })?;
+        Ok(Model { batch_size, hidden_size, rnncell })
     }
 
     fn forward(&self, input: &Tensor, hidden: &Tensor) -> Result<Tensor> {
@@ -46,10 +35,7 @@ impl Model {
 
     fn init_hidden(&self) -> Tensor {
         // initialise the hidden state; needs batch_size
-        Tensor::zeros(
-            [self.batch_size, self.hidden_size],
-            (Kind::Float, Device::Cpu),
-        )
+        Tensor::zeros([self.batch_size, self.hidden_size], (Kind::Float, Device::Cpu))
     }
 }
 
@@ -77,10 +63,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let y_data = Y_DATA; // labels: "ohlol"
 
     let one_hot_lookup = ONE_HOT_LOOKUP; // table to turn x_data into one-hot vectors
-    let x_one_hot: Vec<f32> = x_data
-        .iter()
-        .flat_map(|&x| one_hot_lookup[x as usize])
-        .collect(); // x_data as one-hot vectors
+    let x_one_hot: Vec<f32> = x_data.iter().flat_map(|&x| one_hot_lookup[x as usize]).collect(); // x_data as one-hot vectors
     let inputs = Tensor::from_slice(&x_one_hot).view([-1, batch_size, input_size]); // (seqLen, batchSize, inputSize)
     let labels = Tensor::from_slice(&y_data).view([-1, 1]); // (seqLen*batchSize, 1)
 
@@ -89,13 +72,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     // 4. loss and optimizer
     let criterion = CrossEntropyLoss::new(Default::default())?;
     let lr = options.lr.unwrap_or(LR);
-    let mut optimizer = Adam::new(
-        vs.trainable_variables(),
-        AdamConfig {
-            lr,
-            ..Default::default()
-        },
-    )?; // Adam optimizer
+    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
 
     // 5. training
     for epoch in 0..options.epochs {
@@ -112,11 +89,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
         }
         loss.f_backward()?; // back-propagation
         optimizer.step()?; // update the parameters
-        writeln!(
-            out,
-            "{}",
-            epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?)
-        )?;
+        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
     }
     Ok(())
 }

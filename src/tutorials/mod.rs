@@ -41,23 +41,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            seed: 0,
-            epochs: 15,
-            lr: None,
-        }
+        Options { seed: 0, epochs: 15, lr: None }
     }
 }
 
 /// The names of the six programs, as used by `examples/`, `scripts/pytorch/` and the tests.
-pub const PROGRAMS: [&str; 6] = [
-    "rnn_cell",
-    "rnn",
-    "rnn_batch_first",
-    "hello_rnn_cell",
-    "hello_rnn",
-    "hello_embedding",
-];
+pub const PROGRAMS: [&str; 6] =
+    ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"];
 
 /// Runs the program called `name` (one of [`PROGRAMS`]), writing what it prints to `out`.
 ///
@@ -75,9 +65,6 @@ pub fn run(name: &str, options: &Options, out: &mut dyn std::io::Write) -> anyho
         "hello_rnn_cell" => hello_rnn_cell::run(options, out),
         "hello_rnn" => hello_rnn::run(options, out),
         "hello_embedding" => hello_embedding::run(options, out),
-        other => anyhow::bail!(
-            "tutorials: no program named '{other}'; expected one of {}",
-            PROGRAMS.join(", ")
-        ),
+        other => anyhow::bail!("tutorials: no program named '{other}'; expected one of {}", PROGRAMS.join(", ")),
     }
 }

@@ -30,25 +30,11 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let num_layers = 1; // number of RNN layers
 
     // Construction of RNN
-    let rnn = Rnn::new(
-        vs.root(),
-        RnnConfig {
-            input_size,
-            hidden_size,
-            num_layers,
-            ..Default::default()
-        },
-    )?;
+    let rnn = Rnn::new(vs.root(), RnnConfig { input_size, hidden_size, num_layers, ..Default::default() })?;
     // Wrapping the sequence into:(seqLen,batchSize,InputSize)
-    let inputs = Tensor::randn(
-        [seq_len, batch_size, input_size],
-        (Kind::Float, Device::Cpu),
-    ); // (3,1,4)
+    let inputs = Tensor::randn([seq_len, batch_size, input_size], (Kind::Float, Device::Cpu)); // (3,1,4)
     // Initializing the hidden to zero
-    let hidden = Tensor::zeros(
-        [num_layers, batch_size, hidden_size],
-        (Kind::Float, Device::Cpu),
-    ); // (1,1,2)
+    let hidden = Tensor::zeros([num_layers, batch_size, hidden_size], (Kind::Float, Device::Cpu)); // (1,1,2)
 
     let (output, hidden) = rnn.forward(&inputs, Some(&hidden))?; // the RNN loops inside: feed the whole sequence
 

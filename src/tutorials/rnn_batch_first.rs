@@ -33,24 +33,12 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     // Construction of RNN, batch_first=True
     let rnn = Rnn::new(
         vs.root(),
-        RnnConfig {
-            input_size,
-            hidden_size,
-            num_layers,
-            batch_first: true,
-            ..Default::default()
-        },
+        RnnConfig { input_size, hidden_size, num_layers, batch_first: true, ..Default::default() },
     )?;
     // the only change: Wrapping the sequence into:(batchSize,seqLen,InputSize)
-    let inputs = Tensor::randn(
-        [batch_size, seq_len, input_size],
-        (Kind::Float, Device::Cpu),
-    ); // (1,3,4)
+    let inputs = Tensor::randn([batch_size, seq_len, input_size], (Kind::Float, Device::Cpu)); // (1,3,4)
     // Initializing the hidden to zero
-    let hidden = Tensor::zeros(
-        [num_layers, batch_size, hidden_size],
-        (Kind::Float, Device::Cpu),
-    ); // (1,1,2)
+    let hidden = Tensor::zeros([num_layers, batch_size, hidden_size], (Kind::Float, Device::Cpu)); // (1,1,2)
 
     let (output, hidden) = rnn.forward(&inputs, Some(&hidden))?; // the RNN loops inside: feed the whole sequence
 

@@ -29,19 +29,9 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let hidden_size = 2;
 
     // Construction of RNNCell
-    let cell = RnnCell::new(
-        vs.root(),
-        RnnCellConfig {
-            input_size,
-            hidden_size,
-            ..Default::default()
-        },
-    )?;
+    let cell = RnnCell::new(vs.root(), RnnCellConfig { input_size, hidden_size, ..Default::default() })?;
     // Wrapping the sequence into:(seqLen,batchSize,InputSize)
-    let dataset = Tensor::randn(
-        [seq_len, batch_size, input_size],
-        (Kind::Float, Device::Cpu),
-    ); // (3,1,4)
+    let dataset = Tensor::randn([seq_len, batch_size, input_size], (Kind::Float, Device::Cpu)); // (3,1,4)
     // Initializing the hidden to zero
     let mut hidden = Tensor::zeros([batch_size, hidden_size], (Kind::Float, Device::Cpu)); // (1,2)
 

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use tch::{Kind, Tensor};
 
 use tch_rnn::nn::{
-    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
-    Nonlinearity, Reduction, Rnn, RnnCell, RnnCellConfig, RnnConfig,
+    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, Linear, LinearConfig, Nonlinearity,
+    Reduction, Rnn, RnnCell, RnnCellConfig, RnnConfig,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -33,20 +33,13 @@ pub const CASES_FILE: &str = "cases.json";
 
 /// `tests/fixtures/nn/` in this crate.
 pub fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("fixtures")
-        .join("nn")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join("nn")
 }
 
 /// The path of fixture `name`; panics (never skips) when the file is missing.
 pub fn fixture_path(name: &str) -> PathBuf {
     let path = fixture_dir().join(name);
-    assert!(
-        path.is_file(),
-        "missing fixture {}: {REGENERATE}",
-        path.display()
-    );
+    assert!(path.is_file(), "missing fixture {}: {REGENERATE}", path.display());
     path
 }
 
@@ -56,10 +49,7 @@ pub fn read_json<T: DeserializeOwned>(name: &str) -> T {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}; {REGENERATE}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "fixture {} does not match what the tests expect ({e}); {REGENERATE}",
-            path.display()
-        )
+        panic!("fixture {} does not match what the tests expect ({e}); {REGENERATE}", path.display())
     })
 }
 
@@ -83,12 +73,8 @@ impl TensorFile {
     /// A fresh copy of tensor `key` (so callers may set `requires_grad` or modify it freely);
     /// panics naming the key when it is absent.
     pub fn get(&self, key: &str) -> Tensor {
-        self.try_get(key).unwrap_or_else(|| {
-            panic!(
-                "fixture {} has no tensor '{key}'; {REGENERATE}",
-                self.path.display()
-            )
-        })
+        self.try_get(key)
+            .unwrap_or_else(|| panic!("fixture {} has no tensor '{key}'; {REGENERATE}", self.path.display()))
     }
 
     /// A fresh copy of tensor `key`, if present.
@@ -98,12 +84,7 @@ impl TensorFile {
 
     /// The keys that start with `prefix`, sorted.
     pub fn keys_with_prefix(&self, prefix: &str) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .tensors
-            .keys()
-            .filter(|k| k.starts_with(prefix))
-            .cloned()
-            .collect();
+        let mut keys: Vec<String> = self.tensors.keys().filter(|k| k.starts_with(prefix)).cloned().collect();
         keys.sort();
         keys
     }
@@ -285,12 +266,7 @@ impl ModuleSpec {
                     bidirectional: *bidirectional,
                 },
             )?),
-            ModuleSpec::RnnCell {
-                input_size,
-                hidden_size,
-                bias,
-                nonlinearity,
-            } => Module::RnnCell(RnnCell::new(
+            ModuleSpec::RnnCell { input_size, hidden_size, bias, nonlinearity } => Module::RnnCell(RnnCell::new(
                 path,
                 RnnCellConfig {
                     input_size: *input_size,
@@ -317,37 +293,17 @@ impl ModuleSpec {
                     sparse: *sparse,
                 };
                 match (pretrained_freeze, pretrained) {
-                    (None, None) => Module::Embedding(Embedding::new(
-                        path,
-                        *num_embeddings,
-                        *embedding_dim,
-                        config,
-                    )?),
+                    (None, None) => Module::Embedding(Embedding::new(path, *num_embeddings, *embedding_dim, config)?),
                     (Some(freeze), Some(table)) => {
                         Module::Embedding(Embedding::from_pretrained(path, table, *freeze, config)?)
                     }
-                    _ => anyhow::bail!(
-                        "spec {self:?}: pretrained table given: {}",
-                        pretrained.is_some()
-                    ),
+                    _ => anyhow::bail!("spec {self:?}: pretrained table given: {}", pretrained.is_some()),
                 }
             }
-            ModuleSpec::Linear {
-                in_features,
-                out_features,
-                bias,
-            } => Module::Linear(Linear::new(
-                path,
-                *in_features,
-                *out_features,
-                LinearConfig { bias: *bias },
-            )?),
-            ModuleSpec::CrossEntropy {
-                weight,
-                ignore_index,
-                reduction,
-                label_smoothing,
-            } => {
+            ModuleSpec::Linear { in_features, out_features, bias } => {
+                Module::Linear(Linear::new(path, *in_features, *out_features, LinearConfig { bias: *bias })?)
+            }
+            ModuleSpec::CrossEntropy { weight, ignore_index, reduction, label_smoothing } => {
                 anyhow::ensure!(
                     *weight == class_weight.is_some(),
                     "spec {self:?}: class weight given: {}",
@@ -380,11 +336,7 @@ pub fn build_model(vs: &tch::nn::VarStore, parts: &[ModelPart]) -> anyhow::Resul
     parts
         .iter()
         .map(|part| {
-            let path = if part.prefix.is_empty() {
-                vs.root()
-            } else {
-                vs.root() / part.prefix.as_str()
-            };
+            let path = if part.prefix.is_empty() { vs.root() } else { vs.root() / part.prefix.as_str() };
             part.module.build(&path, None, None)
         })
         .collect()
@@ -414,8 +366,7 @@ pub struct Comparison {
 /// The values of a dense floating-point or integer tensor, as f64 (exact for f32 and for
 /// integers below 2^53).
 pub fn values_f64(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(t.detach().to_kind(Kind::Double).contiguous().view(-1))
-        .expect("tensor values")
+    Vec::<f64>::try_from(t.detach().to_kind(Kind::Double).contiguous().view(-1)).expect("tensor values")
 }
 
 /// Compares `actual` with `expected`: same shape, same dtype, every element within `tol`
@@ -423,18 +374,10 @@ pub fn values_f64(t: &Tensor) -> Vec<f64> {
 /// and the max absolute and relative differences.
 pub fn compare(actual: &Tensor, expected: &Tensor, tol: Tolerance) -> Result<Comparison, String> {
     if actual.size() != expected.size() {
-        return Err(format!(
-            "shape {:?}, expected {:?}",
-            actual.size(),
-            expected.size()
-        ));
+        return Err(format!("shape {:?}, expected {:?}", actual.size(), expected.size()));
     }
     if actual.kind() != expected.kind() {
-        return Err(format!(
-            "dtype {:?}, expected {:?}",
-            actual.kind(),
-            expected.kind()
-        ));
+        return Err(format!("dtype {:?}, expected {:?}", actual.kind(), expected.kind()));
     }
     if actual.is_sparse() || expected.is_sparse() {
         return Err("sparse tensors must be made dense before comparing".into());
@@ -454,11 +397,7 @@ pub fn compare(actual: &Tensor, expected: &Tensor, tol: Tolerance) -> Result<Com
         Kind::Double => a.iter().zip(&e).all(|(x, y)| x.to_bits() == y.to_bits()),
         _ => a == e,
     };
-    let mut c = Comparison {
-        numel: a.len(),
-        bit_identical,
-        ..Default::default()
-    };
+    let mut c = Comparison { numel: a.len(), bit_identical, ..Default::default() };
     let mut bad = 0usize;
     let mut worst: Option<(usize, f64, f64, f64)> = None;
     for (i, (&x, &y)) in a.iter().zip(&e).enumerate() {
@@ -466,11 +405,7 @@ pub fn compare(actual: &Tensor, expected: &Tensor, tol: Tolerance) -> Result<Com
             continue;
         }
         let abs = (x - y).abs();
-        let rel = if abs == 0.0 {
-            0.0
-        } else {
-            abs / x.abs().max(y.abs())
-        };
+        let rel = if abs == 0.0 { 0.0 } else { abs / x.abs().max(y.abs()) };
         c.max_abs = c.max_abs.max(abs);
         c.max_rel = c.max_rel.max(rel);
         let ok = approx::relative_eq!(x, y, epsilon = tol.epsilon, max_relative = tol.max_relative);
@@ -493,20 +428,13 @@ pub fn compare(actual: &Tensor, expected: &Tensor, tol: Tolerance) -> Result<Com
 /// Bit-for-bit equality of two tensors (shape, dtype and every f32/f64 bit pattern); the
 /// error says how many elements differ and where the first one is.
 pub fn compare_bits(actual: &Tensor, expected: &Tensor) -> Result<(), String> {
-    let exact = Tolerance {
-        max_relative: 0.0,
-        epsilon: 0.0,
-    };
+    let exact = Tolerance { max_relative: 0.0, epsilon: 0.0 };
     let c = compare(actual, expected, exact)?;
     if c.bit_identical {
         return Ok(());
     }
     let (a, e) = (values_f64(actual), values_f64(expected));
-    let first = a
-        .iter()
-        .zip(&e)
-        .position(|(x, y)| x.to_bits() != y.to_bits())
-        .unwrap_or(0);
+    let first = a.iter().zip(&e).position(|(x, y)| x.to_bits() != y.to_bits()).unwrap_or(0);
     Err(format!(
         "not bit-identical (e.g. -0.0 vs 0.0 or NaN payloads); first difference at flat index {first}: got {:e}, expected {:e}",
         a[first], e[first]
@@ -535,8 +463,7 @@ impl TempDir {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("tch-rnn-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         TempDir(dir)
     }
 
@@ -571,9 +498,6 @@ pub fn expect_err<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> Strin
 /// Asserts that `text` contains every one of `needles`, naming `what` on failure.
 pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
     for needle in needles {
-        assert!(
-            text.contains(needle),
-            "{what}: expected the message to contain {needle:?}, got:\n{text}"
-        );
+        assert!(text.contains(needle), "{what}: expected the message to contain {needle:?}, got:\n{text}");
     }
 }

@@ -54,12 +54,7 @@ pub(crate) struct RnnBase {
 impl RnnBase {
     /// Registers and initialises the parameters of a module with `gate_count` gates per layer
     /// (1 for RNN, 3 for GRU, 4 for LSTM), in PyTorch's order so that the random draws match.
-    pub fn new(
-        path: &Path,
-        module: &'static str,
-        gate_count: i64,
-        config: BaseConfig,
-    ) -> Result<Self> {
+    pub fn new(path: &Path, module: &'static str, gate_count: i64, config: BaseConfig) -> Result<Self> {
         Self::validate(module, &config)?;
         let gate_size = gate_count * config.hidden_size;
         let directions = config.num_directions();
@@ -67,11 +62,7 @@ impl RnnBase {
         let mut flat_weight_names = Vec::new();
         for layer in 0..config.num_layers {
             for direction in 0..directions {
-                let layer_input_size = if layer == 0 {
-                    config.input_size
-                } else {
-                    config.hidden_size * directions
-                };
+                let layer_input_size = if layer == 0 { config.input_size } else { config.hidden_size * directions };
                 let suffix = if direction == 1 { "_reverse" } else { "" };
                 let mut shapes = vec![
                     ("weight_ih", vec![gate_size, layer_input_size]),
@@ -88,13 +79,7 @@ impl RnnBase {
                 }
             }
         }
-        let mut base = RnnBase {
-            module,
-            config,
-            flat_weights,
-            flat_weight_names,
-            training: true,
-        };
+        let mut base = RnnBase { module, config, flat_weights, flat_weight_names, training: true };
         base.reset_parameters();
         Ok(base)
     }
@@ -105,21 +90,9 @@ impl RnnBase {
             "{module}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got {}",
             c.dropout
         );
-        ensure!(
-            c.input_size > 0,
-            "{module}: input_size must be greater than zero, got {}",
-            c.input_size
-        );
-        ensure!(
-            c.hidden_size > 0,
-            "{module}: hidden_size must be greater than zero, got {}",
-            c.hidden_size
-        );
-        ensure!(
-            c.num_layers > 0,
-            "{module}: num_layers must be greater than zero, got {}",
-            c.num_layers
-        );
+        ensure!(c.input_size > 0, "{module}: input_size must be greater than zero, got {}", c.input_size);
+        ensure!(c.hidden_size > 0, "{module}: hidden_size must be greater than zero, got {}", c.hidden_size);
+        ensure!(c.num_layers > 0, "{module}: num_layers must be greater than zero, got {}", c.num_layers);
         Ok(())
     }
 
@@ -135,19 +108,11 @@ impl RnnBase {
     /// PyTorch's forward preamble: accepts batched (3-D) or unbatched (2-D) input, checks the
     /// given initial state or makes a zero one of `state_size` features, and runs
     /// `check_forward_args`.
-    pub fn prepare(
-        &self,
-        input: &Tensor,
-        hx: Option<&Tensor>,
-        state_size: i64,
-    ) -> Result<Prepared> {
+    pub fn prepare(&self, input: &Tensor, hx: Option<&Tensor>, state_size: i64) -> Result<Prepared> {
         let module = self.module;
         let dim = input.dim();
         if dim != 2 && dim != 3 {
-            bail!(
-                "{module}: Expected input to be 2D or 3D, got {dim}D tensor instead (shape {})",
-                shape(input)
-            );
+            bail!("{module}: Expected input to be 2D or 3D, got {dim}D tensor instead (shape {})", shape(input));
         }
         let is_batched = dim == 3;
         let batch_dim = if self.config.batch_first { 0 } else { 1 };
@@ -183,21 +148,12 @@ impl RnnBase {
         let hx = match hx {
             Some(h) => h,
             None => Tensor::f_zeros(
-                [
-                    self.config.num_layers * self.config.num_directions(),
-                    max_batch_size,
-                    state_size,
-                ],
+                [self.config.num_layers * self.config.num_directions(), max_batch_size, state_size],
                 (input.kind(), input.device()),
             )?,
         };
         self.check_forward_args(&input, &hx, state_size)?;
-        Ok(Prepared {
-            input,
-            hx,
-            is_batched,
-            batch_dim,
-        })
+        Ok(Prepared { input, hx, is_batched, batch_dim })
     }
 
     /// PyTorch's `check_input` and `check_hidden_size` for a (batched) input and state.
@@ -220,11 +176,7 @@ impl RnnBase {
             shape(input)
         );
         let batch = input.size()[if self.config.batch_first { 0 } else { 1 }];
-        let expected = [
-            self.config.num_layers * self.config.num_directions(),
-            batch,
-            state_size,
-        ];
+        let expected = [self.config.num_layers * self.config.num_directions(), batch, state_size];
         ensure!(
             hx.size() == expected,
             "{module}: Expected hidden size ({}, {}, {}), got {}",
@@ -244,19 +196,11 @@ impl RnnBase {
 
     /// Undoes the batching that [`prepare`](Self::prepare) added to unbatched input:
     /// `output.squeeze(batch_dim)`, `state.squeeze(1)`, exactly as PyTorch does.
-    pub fn finish(
-        &self,
-        prepared: &Prepared,
-        output: Tensor,
-        state: Tensor,
-    ) -> Result<(Tensor, Tensor)> {
+    pub fn finish(&self, prepared: &Prepared, output: Tensor, state: Tensor) -> Result<(Tensor, Tensor)> {
         if prepared.is_batched {
             Ok((output, state))
         } else {
-            Ok((
-                output.f_squeeze_dim(prepared.batch_dim)?,
-                state.f_squeeze_dim(1)?,
-            ))
+            Ok((output.f_squeeze_dim(prepared.batch_dim)?, state.f_squeeze_dim(1)?))
         }
     }
 

@@ -42,14 +42,8 @@ impl RnnCellBase {
         bias: bool,
         num_chunks: i64,
     ) -> Result<Self> {
-        ensure!(
-            input_size > 0,
-            "{module}: input_size must be greater than zero, got {input_size}"
-        );
-        ensure!(
-            hidden_size > 0,
-            "{module}: hidden_size must be greater than zero, got {hidden_size}"
-        );
+        ensure!(input_size > 0, "{module}: input_size must be greater than zero, got {input_size}");
+        ensure!(hidden_size > 0, "{module}: hidden_size must be greater than zero, got {hidden_size}");
         let gates = num_chunks * hidden_size;
         let weight_ih = new_parameter(path, module, "weight_ih", &[gates, input_size])?;
         let weight_hh = new_parameter(path, module, "weight_hh", &[gates, hidden_size])?;
@@ -61,29 +55,16 @@ impl RnnCellBase {
         } else {
             (None, None)
         };
-        let mut cell = RnnCellBase {
-            module,
-            input_size,
-            hidden_size,
-            weight_ih,
-            weight_hh,
-            bias_ih,
-            bias_hh,
-        };
+        let mut cell = RnnCellBase { module, input_size, hidden_size, weight_ih, weight_hh, bias_ih, bias_hh };
         cell.reset_parameters();
         Ok(cell)
     }
 
     /// Every parameter in registration order (weight_ih, weight_hh, bias_ih, bias_hh).
     pub fn parameters_mut(&mut self) -> impl Iterator<Item = &mut Tensor> {
-        [
-            Some(&mut self.weight_ih),
-            Some(&mut self.weight_hh),
-            self.bias_ih.as_mut(),
-            self.bias_hh.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
+        [Some(&mut self.weight_ih), Some(&mut self.weight_hh), self.bias_ih.as_mut(), self.bias_hh.as_mut()]
+            .into_iter()
+            .flatten()
     }
 
     fn reset_parameters(&mut self) {
@@ -98,32 +79,17 @@ impl RnnCellBase {
     pub fn prepare(&self, input: &Tensor, hx: Option<&Tensor>) -> Result<PreparedStep> {
         let module = self.module;
         if !(1..=2).contains(&input.dim()) {
-            bail!(
-                "{module}: Expected input to be 1D or 2D, got {}D instead (shape {})",
-                input.dim(),
-                shape(input)
-            );
+            bail!("{module}: Expected input to be 1D or 2D, got {}D instead (shape {})", input.dim(), shape(input));
         }
         if let Some(h) = hx
             && !(1..=2).contains(&h.dim())
         {
-            bail!(
-                "{module}: Expected hidden to be 1D or 2D, got {}D instead (shape {})",
-                h.dim(),
-                shape(h)
-            );
+            bail!("{module}: Expected hidden to be 1D or 2D, got {}D instead (shape {})", h.dim(), shape(h));
         }
         let is_batched = input.dim() == 2;
-        let input = if is_batched {
-            input.shallow_clone()
-        } else {
-            input.f_unsqueeze(0)?
-        };
+        let input = if is_batched { input.shallow_clone() } else { input.f_unsqueeze(0)? };
         let hx = match hx {
-            None => Tensor::f_zeros(
-                [input.size()[0], self.hidden_size],
-                (input.kind(), input.device()),
-            )?,
+            None => Tensor::f_zeros([input.size()[0], self.hidden_size], (input.kind(), input.device()))?,
             Some(h) if !is_batched => h.f_unsqueeze(0)?,
             Some(h) => h.shallow_clone(),
         };
@@ -163,20 +129,12 @@ impl RnnCellBase {
             input.kind(),
             hx.kind()
         );
-        Ok(PreparedStep {
-            input,
-            hx,
-            is_batched,
-        })
+        Ok(PreparedStep { input, hx, is_batched })
     }
 
     /// `ret.squeeze(0)` for unbatched input, as PyTorch does.
     pub fn finish(&self, step: &PreparedStep, ret: Tensor) -> Result<Tensor> {
-        if step.is_batched {
-            Ok(ret)
-        } else {
-            Ok(ret.f_squeeze_dim(0)?)
-        }
+        if step.is_batched { Ok(ret) } else { Ok(ret.f_squeeze_dim(0)?) }
     }
 
     /// PyTorch's `extra_repr`: `input, hidden[, bias=False]`.

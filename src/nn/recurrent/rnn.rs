@@ -103,10 +103,7 @@ impl Rnn {
             bidirectional: config.bidirectional,
         };
         let base = RnnBase::new(path, "RNN", 1, base_config)?;
-        Ok(Rnn {
-            base,
-            nonlinearity: config.nonlinearity,
-        })
+        Ok(Rnn { base, nonlinearity: config.nonlinearity })
     }
 
     /// Runs the whole sequence: returns `(output, h_n)`. See the type's docs for shapes.
@@ -150,11 +147,7 @@ impl Rnn {
 
     /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
     pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
-        self.base
-            .flat_weight_names
-            .iter()
-            .map(String::as_str)
-            .zip(&self.base.flat_weights)
+        self.base.flat_weight_names.iter().map(String::as_str).zip(&self.base.flat_weights)
     }
 }
 

@@ -36,12 +36,7 @@ pub struct RnnCellConfig {
 
 impl Default for RnnCellConfig {
     fn default() -> Self {
-        RnnCellConfig {
-            input_size: 0,
-            hidden_size: 0,
-            bias: true,
-            nonlinearity: Nonlinearity::Tanh,
-        }
+        RnnCellConfig { input_size: 0, hidden_size: 0, bias: true, nonlinearity: Nonlinearity::Tanh }
     }
 }
 
@@ -75,18 +70,8 @@ impl RnnCell {
     /// Creates the cell's parameters under `path` and initialises them as PyTorch does.
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RnnCellConfig) -> Result<Self> {
         let path = path.borrow();
-        let base = RnnCellBase::new(
-            path,
-            "RNNCell",
-            config.input_size,
-            config.hidden_size,
-            config.bias,
-            1,
-        )?;
-        Ok(RnnCell {
-            base,
-            nonlinearity: config.nonlinearity,
-        })
+        let base = RnnCellBase::new(path, "RNNCell", config.input_size, config.hidden_size, config.bias, 1)?;
+        Ok(RnnCell { base, nonlinearity: config.nonlinearity })
     }
 
     /// One step: returns the next hidden state. See the type's docs for shapes.
@@ -97,14 +82,7 @@ impl RnnCell {
             Nonlinearity::Tanh => Tensor::f_rnn_tanh_cell::<&Tensor>,
             Nonlinearity::Relu => Tensor::f_rnn_relu_cell::<&Tensor>,
         };
-        let ret = native(
-            &step.input,
-            &step.hx,
-            &b.weight_ih,
-            &b.weight_hh,
-            b.bias_ih.as_ref(),
-            b.bias_hh.as_ref(),
-        )?;
+        let ret = native(&step.input, &step.hx, &b.weight_ih, &b.weight_hh, b.bias_ih.as_ref(), b.bias_hh.as_ref())?;
         b.finish(&step, ret)
     }
 }
