@@ -1,10 +1,12 @@
 """Trains the tutorial's Embedding + RNN + Linear model (section 3.3) with torch.optim.Adam and
-exports its parameters before and after, and the loss of every epoch.
+exports its parameters before and after, and the loss of every epoch, for several runs: the
+tutorial's settings for two seeds, and runs that exercise Adam's other options.
 
-tests/adam_parity.rs replays the same training with tch_rnn::optim::Adam (expecting PyTorch's
-parameters bit for bit) and with libtorch's C++ Adam (reporting how far it drifts).
+tests/adam_parity.rs replays each run with tch_rnn::optim::Adam (expecting PyTorch's parameters
+bit for bit) and the plain runs with libtorch's C++ Adam (reporting how far it drifts).
 Output: tests/fixtures/optim/adam_hello_embedding.safetensors, written atomically, with keys
-"seed_<s>/initial/<name>", "seed_<s>/final/<name>" and "seed_<s>/losses".
+"<run>/initial/<name>", "<run>/final/<name>", "<run>/losses" and "<run>/options/<option>"
+(a float64 scalar per Adam argument; "seed" too).
 Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_optim.py
 """
 
@@ -16,35 +18,50 @@ from fixture_io import save_tensors
 from tutorial_model import INPUTS, LABELS, Model
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = [0, 7]
 EPOCHS = 15
-LR = 0.05
+TUTORIAL = dict(lr=0.05, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False)
+RUNS = {
+    "seed_0": dict(seed=0, **TUTORIAL),
+    "seed_7": dict(seed=7, **TUTORIAL),
+    "seed_0_weight_decay_amsgrad": dict(TUTORIAL, seed=0, weight_decay=0.01, amsgrad=True),
+    "seed_7_maximize_betas_eps": dict(TUTORIAL, seed=7, lr=0.01, betas=(0.8, 0.99), eps=1e-6, maximize=True),
+}
+
+
+def train(options: dict, tensors: dict, run: str) -> None:
+    inputs = torch.LongTensor(INPUTS)
+    labels = torch.LongTensor(LABELS)
+    torch.manual_seed(options["seed"])
+    net = Model()
+    for name, value in net.state_dict().items():
+        tensors[f"{run}/initial/{name}"] = value.clone()
+    criterion = torch.nn.CrossEntropyLoss()
+    adam_args = {k: v for k, v in options.items() if k != "seed"}
+    optimizer = torch.optim.Adam(net.parameters(), **adam_args)
+    losses = []
+    for _ in range(EPOCHS):
+        optimizer.zero_grad()
+        loss = criterion(net(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().clone())
+    for name, value in net.state_dict().items():
+        tensors[f"{run}/final/{name}"] = value.clone()
+    tensors[f"{run}/losses"] = torch.stack(losses)
+    flat = dict(options, beta1=options["betas"][0], beta2=options["betas"][1])
+    del flat["betas"]
+    for key, value in flat.items():
+        tensors[f"{run}/options/{key}"] = torch.tensor(float(value), dtype=torch.float64)
+
 
 def main() -> None:
     torch.set_num_threads(1)
-    inputs = torch.LongTensor(INPUTS)
-    labels = torch.LongTensor(LABELS)
     tensors = {}
-    for seed in SEEDS:
-        torch.manual_seed(seed)
-        net = Model()
-        for name, value in net.state_dict().items():
-            tensors[f"seed_{seed}/initial/{name}"] = value.clone()
-        criterion = torch.nn.CrossEntropyLoss()
-        optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-        losses = []
-        for _ in range(EPOCHS):
-            optimizer.zero_grad()
-            loss = criterion(net(inputs), labels)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.detach().clone())
-        for name, value in net.state_dict().items():
-            tensors[f"seed_{seed}/final/{name}"] = value.clone()
-        tensors[f"seed_{seed}/losses"] = torch.stack(losses)
+    for run, options in RUNS.items():
+        train(options, tensors, run)
     path = ROOT / "tests" / "fixtures" / "optim" / "adam_hello_embedding.safetensors"
     save_tensors(tensors, path)
-    print(f"export_optim: {len(SEEDS)} training runs in {path.relative_to(ROOT)}")
+    print(f"export_optim: {len(RUNS)} training runs in {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

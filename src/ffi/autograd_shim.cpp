@@ -64,4 +64,17 @@ size_t tch_rnn_addcdiv_(void* self, const void* t1, const void* t2, double value
     }
 }
 
+// *out = self.add(other, alpha=alpha), a new tensor that the caller owns (tch's add has no
+// alpha). Returns 0 on success, otherwise the length of the error message written into `err`.
+size_t tch_rnn_add_alpha(const void* self, const void* other, double alpha, void** out, char* err,
+                         size_t cap) {
+    try {
+        *out = new at::Tensor(
+            static_cast<const at::Tensor*>(self)->add(*static_cast<const at::Tensor*>(other), alpha));
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
+}
+
 }  // extern "C"

@@ -16,6 +16,14 @@ unsafe extern "C" {
         err: *mut c_char,
         cap: usize,
     ) -> usize;
+    fn tch_rnn_add_alpha(
+        this: *const c_void,
+        other: *const c_void,
+        alpha: f64,
+        out: *mut *mut c_void,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
     fn tch_rnn_addcdiv_(
         this: *mut c_void,
         t1: *const c_void,
@@ -88,4 +96,24 @@ pub fn addcmul_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) -> Resu
 /// ```
 pub fn addcdiv_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) -> Result<()> {
     pointwise_(tch_rnn_addcdiv_, "addcdiv_", this, t1, t2, value)
+}
+
+/// `this + alpha * other` as a new tensor: libtorch's `add(other, alpha=alpha)`, a single kernel
+/// (tch's `add` has no `alpha`, and `this + other * alpha` rounds differently).
+///
+/// ```
+/// use tch::Tensor;
+/// let (a, b) = (Tensor::from_slice(&[1.0f32, 2.0]), Tensor::from_slice(&[10.0f32, 20.0]));
+/// let sum = tch_rnn::ffi::add_alpha(&a, &b, 0.5).unwrap();
+/// assert_eq!(Vec::<f32>::try_from(&sum).unwrap(), [6.0, 12.0]);
+/// ```
+pub fn add_alpha(this: &Tensor, other: &Tensor, alpha: f64) -> Result<Tensor> {
+    let (this, other) = (this.as_ptr() as *const c_void, other.as_ptr() as *const c_void);
+    let mut result: *mut c_void = std::ptr::null_mut();
+    let message = read_string(|err, cap| unsafe { tch_rnn_add_alpha(this, other, alpha, &mut result, err, cap) });
+    if !message.is_empty() || result.is_null() {
+        bail!("add: {message}");
+    }
+    // SAFETY: the shim returns a heap-allocated at::Tensor that nobody else owns.
+    Ok(unsafe { Tensor::from_ptr(result.cast()) })
 }

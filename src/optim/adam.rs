@@ -1,19 +1,21 @@
 //! `torch.optim.Adam`, replaying PyTorch's single-tensor CPU path (`_single_tensor_adam`) op
-//! for op: `lerp_` for the first moment, `mul_().addcmul_(value=1 - beta2)` for the second,
-//! bias corrections computed in double precision with `pow`, `addcdiv_(value=-step_size)`.
+//! for op: `grad.add(param, alpha=weight_decay)`, `lerp_` for the first moment,
+//! `mul_().addcmul_(value=1 - beta2)` for the second, `torch.maximum` for amsgrad, bias
+//! corrections computed in double precision with `pow`, `addcdiv_(value=-step_size)`.
 //! libtorch's C++ `torch::optim::Adam` (tch's `nn::Adam`) updates the first moment with
 //! `mul_().add_()` instead, which drifts from PyTorch in the last bits.
 
 use anyhow::{Result, ensure};
 use tch::Tensor;
 
-use crate::ffi::{addcdiv_, addcmul_};
+use crate::ffi::{add_alpha, addcdiv_, addcmul_};
 
 /// The arguments of `torch.optim.Adam(params, ...)`, each with PyTorch's default.
 ///
 /// ```
 /// let config = tch_rnn::optim::AdamConfig { lr: 0.05, ..Default::default() };
-/// assert_eq!((config.betas, config.eps), ((0.9, 0.999), 1e-8));
+/// assert_eq!((config.betas, config.eps, config.weight_decay), ((0.9, 0.999), 1e-8, 0.0));
+/// assert!(!config.amsgrad && !config.maximize);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamConfig {
@@ -23,11 +25,17 @@ pub struct AdamConfig {
     pub betas: (f64, f64),
     /// Added to the denominator for numerical stability. Default: 1e-8.
     pub eps: f64,
+    /// L2 penalty, added to the gradient as `grad + weight_decay * param`. Default: 0.
+    pub weight_decay: f64,
+    /// Use the maximum of all second-moment estimates so far (AMSGrad). Default: `false`.
+    pub amsgrad: bool,
+    /// Maximise the objective instead of minimising it. Default: `false`.
+    pub maximize: bool,
 }
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8 }
+        AdamConfig { lr: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weight_decay: 0.0, amsgrad: false, maximize: false }
     }
 }
 
@@ -37,10 +45,12 @@ struct ParamState {
     step: f32,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
+    /// Only with amsgrad.
+    max_exp_avg_sq: Option<Tensor>,
 }
 
-/// Adam (Kingma & Ba) exactly as `torch.optim.Adam` with `amsgrad=False`, `weight_decay=0`,
-/// `maximize=False` computes it on CPU.
+/// Adam (Kingma & Ba) exactly as `torch.optim.Adam` computes it on CPU (the default,
+/// non-foreach, non-fused path), including `weight_decay`, `amsgrad` and `maximize`.
 ///
 /// ```
 /// use tch::{nn::VarStore, Device, Kind, Tensor};
@@ -64,8 +74,9 @@ impl Adam {
     /// An optimizer over `params` (e.g. `vs.trainable_variables()`), checking the
     /// hyper-parameters as PyTorch does.
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Self> {
-        let AdamConfig { lr, betas: (beta1, beta2), eps } = config;
+        let AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay, .. } = config;
         ensure!(lr >= 0.0, "Adam: Invalid learning rate: {lr}");
+        ensure!(weight_decay >= 0.0, "Adam: Invalid weight_decay value: {weight_decay}");
         ensure!(eps >= 0.0, "Adam: Invalid epsilon value: {eps}");
         ensure!((0.0..1.0).contains(&beta1), "Adam: Invalid beta parameter at index 0: {beta1}");
         ensure!((0.0..1.0).contains(&beta2), "Adam: Invalid beta parameter at index 1: {beta2}");
@@ -83,19 +94,26 @@ impl Adam {
 
     /// One update of every parameter that has a gradient.
     pub fn step(&mut self) -> Result<()> {
-        let AdamConfig { lr, betas: (beta1, beta2), eps } = self.config;
+        let AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay, amsgrad, maximize } = self.config;
         tch::no_grad(|| {
             for (param, state) in self.params.iter_mut().zip(&mut self.state) {
-                let grad = param.grad();
+                let mut grad = param.grad();
                 if !grad.defined() {
                     continue;
+                }
+                if maximize {
+                    grad = grad.f_neg()?;
                 }
                 let state = state.get_or_insert_with(|| ParamState {
                     step: 0.0,
                     exp_avg: param.zeros_like(),
                     exp_avg_sq: param.zeros_like(),
+                    max_exp_avg_sq: amsgrad.then(|| param.zeros_like()),
                 });
                 state.step += 1.0;
+                if weight_decay != 0.0 {
+                    grad = add_alpha(&grad, param, weight_decay)?;
+                }
                 let _ = state.exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
                 let _ = state.exp_avg_sq.f_mul_scalar_(beta2)?;
                 addcmul_(&mut state.exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
@@ -104,7 +122,14 @@ impl Adam {
                 let bias_correction2 = 1.0 - beta2.powf(step);
                 let step_size = lr / bias_correction1;
                 let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                let mut denom = state.exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
+                let second_moment = match &mut state.max_exp_avg_sq {
+                    Some(max_exp_avg_sq) => {
+                        let _ = Tensor::f_maximum_out(max_exp_avg_sq, max_exp_avg_sq, &state.exp_avg_sq)?;
+                        &*max_exp_avg_sq
+                    }
+                    None => &state.exp_avg_sq,
+                };
+                let mut denom = second_moment.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
                 let _ = denom.f_add_scalar_(eps)?;
                 addcdiv_(param, &state.exp_avg, &denom, -step_size)?;
             }
