@@ -4,20 +4,22 @@ tutorial's settings for two seeds, and runs that exercise Adam's other options.
 
 tests/adam_parity.rs replays each run with tch_rnn::optim::Adam (expecting PyTorch's parameters
 bit for bit) and the plain runs with libtorch's C++ Adam (reporting how far it drifts).
-Output: tests/fixtures/optim/adam_hello_embedding.safetensors, written atomically, with keys
+Output: tests/fixtures/optim/adam_hello_embedding.safetensors (or under --root DIR), written
+atomically, with keys
 "<run>/initial/<name>", "<run>/final/<name>", "<run>/losses" and "<run>/options/<option>"
 (a float64 scalar per Adam argument; "seed" too).
-Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_optim.py
+Run with the Python that scripts/setup.sh installed:
+    .venv/bin/python scripts/export_optim.py [--root DIR]
 """
 
 from pathlib import Path
 
 import torch
 
-from fixture_io import save_tensors
+from fixture_io import argument_parser, save_tensors
 from tutorial_model import INPUTS, LABELS, Model
 
-ROOT = Path(__file__).resolve().parent.parent
+FILE = "optim/adam_hello_embedding.safetensors"
 EPOCHS = 15
 TUTORIAL = dict(lr=0.05, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False)
 RUNS = {
@@ -54,14 +56,19 @@ def train(options: dict, tensors: dict, run: str) -> None:
         tensors[f"{run}/options/{key}"] = torch.tensor(float(value), dtype=torch.float64)
 
 
-def main() -> None:
+def export(root: Path) -> str:
+    """Trains every run single-threaded and writes the file under `root`; returns a summary."""
     torch.set_num_threads(1)
     tensors = {}
     for run, options in RUNS.items():
         train(options, tensors, run)
-    path = ROOT / "tests" / "fixtures" / "optim" / "adam_hello_embedding.safetensors"
-    save_tensors(tensors, path)
-    print(f"export_optim: {len(RUNS)} training runs in {path.relative_to(ROOT)}")
+    save_tensors(tensors, root / FILE)
+    return f"{len(RUNS)} training runs"
+
+
+def main() -> None:
+    root = argument_parser(__doc__).parse_args().root
+    print(f"export_optim: {export(root)} in {root / FILE}")
 
 
 if __name__ == "__main__":

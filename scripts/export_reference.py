@@ -3,9 +3,10 @@
 
 Run from anywhere with the project's interpreter:
 
-    .venv/bin/python scripts/export_reference.py
+    .venv/bin/python scripts/export_reference.py [--root DIR]
 
-It writes, under tests/fixtures/nn/ (committed):
+It writes, under tests/fixtures/nn/ (committed), or DIR/nn/ (scripts/live_reference.py exports
+the same cases afresh for the live bit-exact test):
 
 - ``cases.json``: the configuration of every case (sorted keys, indent 1), read by
   tests/nn_parity.rs, tests/init_parity.rs and tests/state_dict_interop.rs;
@@ -44,10 +45,9 @@ import zlib
 from pathlib import Path
 
 import torch
-from fixture_io import save_tensors, write_atomically
+from fixture_io import argument_parser, save_tensors, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT_DIR = ROOT / "tests" / "fixtures" / "nn"
 CASES_FILE = "cases.json"
 TENSORS_FILE = "reference.safetensors"
 STATE_DICT_FILE = "tutorial_state_dict.safetensors"
@@ -513,7 +513,7 @@ def init_cases(store: Tensors) -> dict:
     return {"seeds": INIT_SEEDS, "models": INIT_MODELS, "params": names}
 
 
-def interop_case(store: Tensors) -> dict:
+def interop_case(store: Tensors, out_dir: Path) -> dict:
     """The tutorial model with a seed of its own: its state_dict goes to a safetensors file of
     its own, and its forward results on a fixed input to reference.safetensors."""
     seed = case_seed("interop")
@@ -531,19 +531,19 @@ def interop_case(store: Tensors) -> dict:
     for n, t in (("input", x), ("h0", h0), ("target", target), ("logits", logits), ("h_n", h_n), ("loss", loss)):
         store.add(f"interop/{n}", t)
     state_dict = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    save_tensors(state_dict, OUT_DIR / STATE_DICT_FILE)
+    save_tensors(state_dict, out_dir / STATE_DICT_FILE)
     return {"model": TUTORIAL_MODEL, "state_dict_file": STATE_DICT_FILE,
             "state_dict_keys": sorted(state_dict), "pipeline": "emb -> rnn(h0) -> fc; CrossEntropyLoss(mean) on "
                                                               "logits.reshape(-1, 4), target.reshape(-1)"}
 
 
-def main() -> int:
-    if not torch.__version__.startswith(EXPECTED_TORCH):
-        print(f"export_reference: expected torch {EXPECTED_TORCH}, got {torch.__version__}", file=sys.stderr)
-        return 1
+def export(root: Path) -> str:
+    """Writes every case into `root`/nn (single-threaded, deterministic algorithms) and returns
+    a one-line summary."""
+    out_dir = root / "nn"
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
 
     store = Tensors()
     parity = Parity(store)
@@ -553,24 +553,33 @@ def main() -> int:
     parity.linear_cases()
     parity.cross_entropy_cases()
     init = init_cases(store)
-    interop = interop_case(store)
+    interop = interop_case(store, out_dir)
 
     doc = {
         "generator": "scripts/export_reference.py",
         "torch_version": torch.__version__.split("+")[0],
+        # The ATen code path of the exporting process: the random draws of initialisation are
+        # bit-identical across vectorised paths (AVX2, AVX512) but not with DEFAULT.
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "tensors_file": TENSORS_FILE,
         "parity": parity.cases,
         "init": init,
         "interop": interop,
     }
-    save_tensors(store.tensors, OUT_DIR / TENSORS_FILE)
-    write_atomically(OUT_DIR / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
+    save_tensors(store.tensors, out_dir / TENSORS_FILE)
+    write_atomically(out_dir / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
     counts: dict[str, int] = {}
     for case in parity.cases:
         counts[case["module"]["kind"]] = counts.get(case["module"]["kind"], 0) + 1
-    sizes = {f: (OUT_DIR / f).stat().st_size for f in (CASES_FILE, TENSORS_FILE, STATE_DICT_FILE)}
-    print(f"export_reference: {len(parity.cases)} parity cases {counts}, {len(store.tensors)} tensors, "
-          f"files {sizes} in {OUT_DIR.relative_to(ROOT)}")
+    return f"{len(parity.cases)} parity cases {counts}, {len(store.tensors)} tensors"
+
+
+def main() -> int:
+    root = argument_parser(__doc__).parse_args().root
+    if not torch.__version__.startswith(EXPECTED_TORCH):
+        print(f"export_reference: expected torch {EXPECTED_TORCH}, got {torch.__version__}", file=sys.stderr)
+        return 1
+    print(f"export_reference: {export(root)} in {root / 'nn'}")
     return 0
 
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Exports the reference for the Rust port of torch's tensor printing (src/repr/).
 
-Run with the project's Python:  .venv/bin/python scripts/export_repr.py
+Run with the project's Python:  .venv/bin/python scripts/export_repr.py [--root DIR]
 
 Writes, atomically and deterministically (running it twice gives byte-identical files):
 
-* tests/fixtures/repr/cases.safetensors: the tensors of every case, keyed "<case>.<input>".
+* tests/fixtures/repr/cases.safetensors (or under --root DIR): the tensors of every case, keyed "<case>.<input>".
 * tests/fixtures/repr/expected.json: for every case, Python's exact ``repr(tensor)`` and how to
   rebuild the printed tensor from the stored inputs:
 
@@ -21,15 +21,11 @@ Writes, atomically and deterministically (running it twice gives byte-identical 
 """
 
 import json
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
-from fixture_io import save_tensors, write_atomically
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_DIR = os.path.join(ROOT, "tests", "fixtures", "repr")
+from fixture_io import argument_parser, save_tensors, write_atomically
 
 NAN, INF = float("nan"), float("inf")
 
@@ -346,6 +342,7 @@ SIZE_SHAPES = {"3x1x2": [3, 1, 2], "scalar": [], "0": [0], "2x0x4": [2, 0, 4], "
 
 
 def main():
+    out_dir = argument_parser(__doc__).parse_args().root / "repr"
     cases = build_cases()
     expected = {
         "generator": "scripts/export_repr.py",
@@ -357,11 +354,10 @@ def main():
             name: {"shape": shape, "str": str(torch.Size(shape))} for name, shape in SIZE_SHAPES.items()
         },
     }
-    os.makedirs(OUT_DIR, exist_ok=True)
-    save_tensors(cases.tensors, os.path.join(OUT_DIR, "cases.safetensors"))
+    save_tensors(cases.tensors, out_dir / "cases.safetensors")
     text = json.dumps(expected, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
-    write_atomically(os.path.join(OUT_DIR, "expected.json"), text.encode("ascii"))
-    print(f"wrote {len(cases.cases)} cases to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+    write_atomically(out_dir / "expected.json", text.encode("ascii"))
+    print(f"export_repr: {len(cases.cases)} cases in {out_dir}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,13 @@
 //! `torch.manual_seed(s); torch.randn(3, 1, 4)` bit for bit.
 //! Fixture: tests/fixtures/randn.safetensors, from scripts/export_randn.py.
 
-use std::path::Path;
+mod common;
 
 use tch::{Device, Kind, Tensor};
 
 #[test]
 fn randn_matches_pytorch_bit_for_bit() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/randn.safetensors");
+    let path = common::fixtures_root().join("randn.safetensors");
     assert!(
         path.exists(),
         "missing fixture {}: run scripts/regenerate-fixtures.sh (scripts/export_randn.py)",

@@ -2,6 +2,8 @@
 //! tests/fixtures/repr/ (exported by scripts/export_repr.py from torch 2.13.0) is rebuilt with
 //! tch and must print byte for byte what Python's `repr(tensor)` printed.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -61,7 +63,7 @@ struct SizeCase {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/repr").join(name);
+    let path = common::fixtures_root().join("repr").join(name);
     assert!(path.exists(), "missing fixture {}: run `{EXPORTER}` first", path.display());
     path
 }

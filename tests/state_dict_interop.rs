@@ -12,16 +12,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{
-    Fixture, Module, TempDir, Tolerance, assert_contains_all, build_model, compare, compare_bits, expect_err,
-    fixture_path, rng_lock,
+    Exactness, Fixture, Module, TempDir, assert_contains_all, build_model, check, compare_bits, expect_err,
+    fixture_dir, fixture_path, rng_lock,
 };
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 use tch_rnn::nn::{CrossEntropyLoss, load_state_dict, save_state_dict};
-
-/// Same kernels on float32 and one thread on both sides (see tests/nn_parity.rs): expected
-/// bit-identical; the tolerance only absorbs a different summation order.
-const TOL: Tolerance = Tolerance { max_relative: 1e-6, epsilon: 1e-7 };
 
 struct Tutorial {
     vs: VarStore,
@@ -62,7 +58,7 @@ impl Tutorial {
 }
 
 fn pytorch_state_dict_path() -> PathBuf {
-    let fixture: common::Fixture = common::read_json(common::CASES_FILE);
+    let fixture: common::Fixture = common::read_json(&fixture_dir(), common::CASES_FILE);
     fixture_path(&fixture.interop.state_dict_file)
 }
 
@@ -108,7 +104,7 @@ fn pytorch_state_dict_loads_strictly_and_reproduces_forward() {
     let (logits, h_n, loss) =
         model.forward(&file.get("interop/input"), &file.get("interop/h0"), &file.get("interop/target"));
     for (name, actual) in [("logits", &logits), ("h_n", &h_n), ("loss", &loss)] {
-        if let Err(e) = compare(actual, &file.get(&format!("interop/{name}")), TOL) {
+        if let Err(e) = check(actual, &file.get(&format!("interop/{name}")), Exactness::Close) {
             panic!("tutorial forward after loading PyTorch's state_dict: {name}: {e}");
         }
     }
@@ -142,7 +138,7 @@ fn saved_state_dict_matches_pytorch_names_shapes_and_values() {
     load_state_dict(&mut again.vs, &saved).expect("load the Rust-saved state_dict");
     let (x, h0, target) = (file.get("interop/input"), file.get("interop/h0"), file.get("interop/target"));
     let (logits, _, _) = again.forward(&x, &h0, &target);
-    compare(&logits, &file.get("interop/logits"), TOL).unwrap_or_else(|e| panic!("round trip logits: {e}"));
+    check(&logits, &file.get("interop/logits"), Exactness::Close).unwrap_or_else(|e| panic!("round trip logits: {e}"));
 
     // Saving over an existing file replaces it.
     save_state_dict(&again.vs, &saved).expect("save over an existing file");
@@ -231,9 +227,9 @@ fn loading_a_missing_file_is_an_error_naming_it() {
 fn rust_state_dict_loads_strictly_into_pytorch() {
     let _rng = rng_lock();
     tch::set_num_threads(1);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing: run `bash scripts/setup.sh`", python.display());
+    let Some(python) = common::live::python("rust_state_dict_loads_strictly_into_pytorch") else {
+        return;
+    };
 
     tch::manual_seed(31_337);
     let vs = VarStore::new(Device::Cpu);
@@ -243,17 +239,8 @@ fn rust_state_dict_loads_strictly_into_pytorch() {
     let saved = dir.path().join("model.safetensors");
     save_state_dict(&vs, &saved).expect("save_state_dict");
 
-    let run = std::process::Command::new(&python)
-        .arg(root.join("scripts/check_state_dict.py"))
-        .arg(&saved)
-        .output()
-        .expect("run scripts/check_state_dict.py");
-    assert!(run.status.success(), "PyTorch refused the Rust state_dict:\n{}", String::from_utf8_lossy(&run.stderr));
-    let from_pytorch: Vec<f64> = String::from_utf8(run.stdout)
-        .expect("utf-8")
-        .lines()
-        .map(|line| line.parse().expect("a float per line"))
-        .collect();
+    let printed = common::live::run_script(&python, "scripts/check_state_dict.py", &[saved.as_os_str()]);
+    let from_pytorch: Vec<f64> = printed.lines().map(|line| line.parse().expect("a float per line")).collect();
     let from_rust: Vec<f64> =
         Vec::<f32>::try_from(logits.flatten(0, -1)).expect("f32 logits").into_iter().map(f64::from).collect();
     assert_eq!(from_pytorch, from_rust, "PyTorch's logits with the Rust weights");

@@ -2,6 +2,7 @@
 // libtorch headers that torch-sys uses. Every entry point catches C++ exceptions, so nothing
 // unwinds into Rust; errors come back as a message written into the caller's buffer.
 
+#include <ATen/Version.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/variable.h>
 
@@ -34,6 +35,16 @@ size_t tch_rnn_grad_fn_name(const void* tensor, char* buf, size_t cap) {
         const auto sep = name.rfind("::");
         if (sep != std::string::npos) name = name.substr(sep + 2);
         return copy_out(name, buf, cap);
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+// The instruction set that ATen's CPU kernels were dispatched to in this process ("DEFAULT",
+// "AVX2", "AVX512", ...), as Python's torch.backends.cpu.get_cpu_capability() reports it.
+size_t tch_rnn_cpu_capability(char* buf, size_t cap) {
+    try {
+        return copy_out(at::get_cpu_capability(), buf, cap);
     } catch (const std::exception&) {
         return 0;
     }

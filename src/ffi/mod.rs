@@ -8,6 +8,7 @@ use tch::Tensor;
 
 unsafe extern "C" {
     fn tch_rnn_grad_fn_name(tensor: *const c_void, buf: *mut c_char, cap: usize) -> usize;
+    fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_addcmul_(
         this: *mut c_void,
         t1: *const c_void,
@@ -59,6 +60,19 @@ pub fn grad_fn_name(tensor: &Tensor) -> Option<String> {
     let ptr = tensor.as_ptr() as *const c_void;
     let name = read_string(|buf, cap| unsafe { tch_rnn_grad_fn_name(ptr, buf, cap) });
     (!name.is_empty()).then_some(name)
+}
+
+/// The instruction set ATen dispatches its CPU kernels to in this process: `"DEFAULT"`,
+/// `"AVX2"` or `"AVX512"` on x86-64 (the `ATEN_CPU_CAPABILITY` environment variable can lower
+/// it), as Python's `torch.backends.cpu.get_cpu_capability()` reports it. Floating-point
+/// results can differ in the last bits from one capability to another.
+///
+/// ```
+/// let capability = tch_rnn::ffi::cpu_capability();
+/// assert!(!capability.is_empty());
+/// ```
+pub fn cpu_capability() -> String {
+    read_string(|buf, cap| unsafe { tch_rnn_cpu_capability(buf, cap) })
 }
 
 type PointwiseFn = unsafe extern "C" fn(*mut c_void, *const c_void, *const c_void, f64, *mut c_char, usize) -> usize;

@@ -1,0 +1,184 @@
+//! Running the nn parity grid of scripts/export_reference.py: each case builds the module from
+//! its spec in a fresh VarStore, copies PyTorch's parameters in, runs forward (in the case's
+//! train/eval mode), takes the scalar loss `sum over outputs of sum(output * R)` with the
+//! stored R tensors, runs backward, then compares the outputs, `h_n`, every parameter gradient
+//! and every input gradient with PyTorch's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+use super::compare::{Exactness, check};
+use super::fixtures::{Fixture, ParityCase, TensorFile};
+use super::report::Stats;
+use super::specs::{Module, ModuleSpec};
+
+/// One case's failures, each naming the case and the tensor.
+struct Failures<'a> {
+    case: &'a str,
+    exactness: Exactness,
+    list: Vec<String>,
+}
+
+impl Failures<'_> {
+    fn check(&mut self, stats: &mut Stats, tensor: &str, actual: &Tensor, expected: &Tensor) {
+        let what = format!("{}: {tensor}", self.case);
+        match check(actual, expected, self.exactness) {
+            Ok(c) => stats.add(&what, &c),
+            Err(e) => self.list.push(format!("{what}: {e}")),
+        }
+    }
+
+    fn fail(&mut self, message: impl std::fmt::Display) {
+        self.list.push(format!("{}: {message}", self.case));
+    }
+}
+
+/// A gradient as a dense tensor (sparse Embedding gradients are compared densified, as the
+/// fixture stores them).
+fn dense(grad: Tensor) -> Tensor {
+    if grad.is_sparse() { grad.to_dense(None, false) } else { grad }
+}
+
+/// Runs every case of `kind` (`"rnn"`, `"linear"`, ...) of `fixture`, comparing under
+/// `exactness`; returns what was compared and the list of mismatches. Runs single-threaded,
+/// as the exporter does. The caller holds the generator lock.
+pub fn run_kind(fixture: &Fixture, file: &TensorFile, kind: &str, exactness: Exactness) -> (Stats, Vec<String>) {
+    tch::set_num_threads(1);
+    let cases: Vec<&ParityCase> = fixture.parity.iter().filter(|c| c.module.kind() == kind).collect();
+    assert!(!cases.is_empty(), "no {kind} cases in {}; {}", file.path.display(), super::REGENERATE);
+    let mut stats = Stats::default();
+    let failures = cases.iter().flat_map(|case| run_case(case, file, exactness, &mut stats)).collect();
+    (stats, failures)
+}
+
+fn run_case(case: &ParityCase, file: &TensorFile, exactness: Exactness, stats: &mut Stats) -> Vec<String> {
+    let mut f = Failures { case: &case.name, exactness, list: Vec::new() };
+    if let Err(e) = run_case_inner(case, file, stats, &mut f) {
+        f.fail(format!("{e:#}"));
+    }
+    f.list
+}
+
+fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &mut Failures) -> anyhow::Result<()> {
+    let p = format!("parity/{}", case.name);
+    let params: BTreeMap<&str, Tensor> =
+        case.params.iter().map(|n| (n.as_str(), file.get(&format!("{p}/param/{n}")))).collect();
+    let class_weight = case.buffers.iter().any(|b| b == "weight").then(|| file.get(&format!("{p}/buffer/weight")));
+
+    // Build in a fresh VarStore, then check the state_dict names and copy PyTorch's values in.
+    let vs = VarStore::new(Device::Cpu);
+    let pretrained = match case.module {
+        ModuleSpec::Embedding { pretrained_freeze: Some(_), .. } => params.get("weight"),
+        _ => None,
+    };
+    let mut module = case.module.build(&vs.root(), pretrained, class_weight)?;
+    let variables = vs.variables();
+    let have: BTreeSet<&str> = variables.keys().map(String::as_str).collect();
+    let want: BTreeSet<&str> = case.params.iter().map(String::as_str).collect();
+    anyhow::ensure!(have == want, "parameter names {have:?}, PyTorch has {want:?}");
+    if let Module::Rnn(rnn) = &module {
+        let order: Vec<&str> = rnn.named_parameters().map(|(n, _)| n).collect();
+        anyhow::ensure!(order == case.params, "named_parameters order {order:?}, PyTorch has {:?}", case.params);
+    }
+    tch::no_grad(|| -> anyhow::Result<()> {
+        for (name, value) in &params {
+            variables[*name].shallow_clone().f_copy_(value)?;
+        }
+        Ok(())
+    })?;
+    for (name, var) in &variables {
+        let frozen = case.frozen.contains(name);
+        anyhow::ensure!(
+            var.requires_grad() != frozen,
+            "parameter {name}: requires_grad {}, PyTorch frozen: {frozen}",
+            var.requires_grad()
+        );
+    }
+
+    let inputs: BTreeMap<&str, Tensor> = case
+        .inputs
+        .iter()
+        .map(|n| {
+            let t = file.get(&format!("{p}/input/{n}"));
+            let t = if case.grad_inputs.contains(n) { t.set_requires_grad(true) } else { t };
+            (n.as_str(), t)
+        })
+        .collect();
+    let input = |name: &str| inputs.get(name).map(Tensor::shallow_clone);
+    let required = |name: &str| input(name).ok_or_else(|| anyhow::anyhow!("case has no input '{name}'"));
+
+    // Forward.
+    if let Module::Rnn(rnn) = &mut module {
+        rnn.train(case.training);
+    } else {
+        anyhow::ensure!(!case.training, "training mode is only meaningful for RNN cases");
+    }
+    if let Some(seed) = case.forward_seed {
+        tch::manual_seed(seed);
+    }
+    let mut outputs: BTreeMap<&str, Tensor> = BTreeMap::new();
+    match &module {
+        Module::Rnn(rnn) => {
+            let (output, h_n) = rnn.forward(&required("input")?, input("h0").as_ref())?;
+            outputs.insert("output", output);
+            outputs.insert("h_n", h_n);
+        }
+        Module::RnnCell(cell) => {
+            outputs.insert("output", cell.forward(&required("input")?, input("hx").as_ref())?);
+        }
+        Module::Embedding(emb) => {
+            outputs.insert("output", emb.forward(&required("input")?)?);
+            outputs.insert("weight_after", emb.weight.detach().copy());
+        }
+        Module::Linear(fc) => {
+            outputs.insert("output", fc.forward(&required("input")?)?);
+        }
+        Module::CrossEntropy(ce) => {
+            outputs.insert("output", ce.forward(&required("input")?, &required("target")?)?);
+        }
+    }
+
+    // Backward of sum(output * R) over the probed outputs, as the script did.
+    let mut loss = Tensor::zeros([], (Kind::Float, Device::Cpu));
+    for name in &case.probes {
+        let out = outputs.get(name.as_str()).ok_or_else(|| anyhow::anyhow!("no output '{name}' to probe"))?;
+        loss += (out * file.get(&format!("{p}/probe/{name}"))).sum(Kind::Float);
+    }
+    if loss.requires_grad() {
+        loss.f_backward()?;
+    }
+
+    // Outputs.
+    for name in &case.outputs {
+        let actual = outputs.get(name.as_str()).ok_or_else(|| anyhow::anyhow!("no output '{name}'"))?;
+        f.check(stats, &format!("output {name}"), actual, &file.get(&format!("{p}/output/{name}")));
+    }
+
+    // Gradients: every stored one must be matched, and every Rust gradient must be stored.
+    let mut expected_grads: BTreeSet<String> = file.keys_with_prefix(&format!("{p}/grad/")).into_iter().collect();
+    let mut check_grad = |kind: &str, name: &str, tensor: &Tensor, f: &mut Failures| {
+        let key = format!("{p}/grad/{kind}/{name}");
+        let stored = expected_grads.remove(&key);
+        let grad = tensor.grad();
+        match (grad.defined(), stored) {
+            (true, true) => f.check(stats, &format!("grad of {kind} {name}"), &dense(grad), &file.get(&key)),
+            (false, false) => {}
+            (true, false) => f.fail(format!("{kind} {name} got a gradient, PyTorch's has none")),
+            (false, true) => f.fail(format!("{kind} {name} got no gradient, PyTorch's has one")),
+        }
+    };
+    for name in &case.params {
+        check_grad("param", name, &variables[name], f);
+    }
+    for (name, t) in &inputs {
+        if t.is_floating_point() {
+            check_grad("input", name, t, f);
+        }
+    }
+    for key in expected_grads {
+        f.fail(format!("stored gradient {key} was not produced"));
+    }
+    Ok(())
+}

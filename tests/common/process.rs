@@ -1,0 +1,64 @@
+//! Process-wide state and small helpers: the lock around libtorch's global generator,
+//! temporary directories, and checking that a call returns `Err` instead of panicking.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+static RNG: Mutex<()> = Mutex::new(());
+
+/// Serialises the tests of one binary that use libtorch's global generator (every module
+/// constructor draws from it; `tch::manual_seed` resets it), since cargo runs tests on
+/// several threads. Hold the guard for the whole test. A test that failed while holding it
+/// does not poison it for the others.
+pub fn rng_lock() -> MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A directory under the system temp dir, unique to this process and call, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("tch-rnn-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `f` and returns the text of its error (with its context chain). Panics, naming
+/// `what`, when `f` succeeds or panics instead of returning `Err`.
+pub fn expect_err<T>(what: &str, f: impl FnOnce() -> anyhow::Result<T>) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(_)) => panic!("{what}: expected an error, got Ok"),
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("{what}: panicked instead of returning Err: {message}")
+        }
+    }
+}
+
+/// Asserts that `text` contains every one of `needles`, naming `what` on failure.
+pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "{what}: expected the message to contain {needle:?}, got:\n{text}");
+    }
+}
