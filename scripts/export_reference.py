@@ -11,8 +11,9 @@ the same cases afresh for the live bit-exact test):
 - ``cases.json``: the configuration of every case (sorted keys, indent 1), read by
   tests/nn_parity.rs, tests/init_parity.rs and tests/state_dict_interop.rs;
 - ``reference.safetensors``: every tensor those cases need;
-- ``tutorial_state_dict.safetensors``: the ``state_dict()`` of the tutorial model, written with
-  ``safetensors.torch.save_file`` exactly as a PyTorch user would, for the interop test.
+- ``<model>_state_dict.safetensors``: the ``state_dict()`` of the tutorial model and of a model
+  with LSTM and GRU layers, written with ``safetensors.torch.save_file`` exactly as a PyTorch
+  user would, for the interop test.
 
 Tensor keys in reference.safetensors:
 
@@ -28,7 +29,8 @@ Tensor keys in reference.safetensors:
   that loss (a sparse gradient is stored dense);
 - ``init/{model}/s{seed}/{name}``: the parameters PyTorch creates right after
   ``torch.manual_seed(seed)``;
-- ``interop/{name}``: input and outputs of the tutorial model for the interop test.
+- ``interop/{model}/{name}``: inputs, initial states, outputs and final states of the interop
+  models.
 
 Every case seeds its own generators (from a CRC of its name), the script runs single-threaded
 with deterministic algorithms, and files are written to a temporary name and renamed into
@@ -50,7 +52,6 @@ from fixture_io import argument_parser, save_tensors, write_atomically
 ROOT = Path(__file__).resolve().parent.parent
 CASES_FILE = "cases.json"
 TENSORS_FILE = "reference.safetensors"
-STATE_DICT_FILE = "tutorial_state_dict.safetensors"
 INIT_SEEDS = [0, 1, 7, 42]
 EXPECTED_TORCH = "2.13.0"
 
@@ -122,10 +123,20 @@ def build(spec: dict, pretrained: torch.Tensor | None = None, buffers: dict | No
             dropout=spec["dropout"],
             bidirectional=spec["bidirectional"],
         )
+    if kind in ("lstm", "gru"):
+        options = dict(num_layers=spec["num_layers"], bias=spec["bias"], batch_first=spec["batch_first"],
+                       dropout=spec["dropout"], bidirectional=spec["bidirectional"])
+        if kind == "lstm":
+            return torch.nn.LSTM(spec["input_size"], spec["hidden_size"], proj_size=spec["proj_size"], **options)
+        return torch.nn.GRU(spec["input_size"], spec["hidden_size"], **options)
     if kind == "rnn_cell":
         return torch.nn.RNNCell(
             spec["input_size"], spec["hidden_size"], bias=spec["bias"], nonlinearity=spec["nonlinearity"]
         )
+    if kind == "lstm_cell":
+        return torch.nn.LSTMCell(spec["input_size"], spec["hidden_size"], bias=spec["bias"])
+    if kind == "gru_cell":
+        return torch.nn.GRUCell(spec["input_size"], spec["hidden_size"], bias=spec["bias"])
     if kind == "embedding":
         kw = dict(
             padding_idx=spec["padding_idx"],
@@ -158,9 +169,47 @@ def rnn_spec(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=Tr
                 bidirectional=bidirectional)
 
 
+def lstm_spec(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+              bidirectional=False, proj_size=0) -> dict:
+    return dict(kind="lstm", input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
+                batch_first=batch_first, dropout=dropout, bidirectional=bidirectional, proj_size=proj_size)
+
+
+def gru_spec(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+             bidirectional=False) -> dict:
+    return dict(kind="gru", input_size=input_size, hidden_size=hidden_size, num_layers=num_layers, bias=bias,
+                batch_first=batch_first, dropout=dropout, bidirectional=bidirectional)
+
+
 def rnn_cell_spec(input_size, hidden_size, bias=True, nonlinearity="tanh") -> dict:
     return dict(kind="rnn_cell", input_size=input_size, hidden_size=hidden_size, bias=bias,
                 nonlinearity=nonlinearity)
+
+
+def gated_cell_spec(kind, input_size, hidden_size, bias=True) -> dict:
+    """An LSTMCell (kind "lstm_cell") or GRUCell ("gru_cell")."""
+    return dict(kind=kind, input_size=input_size, hidden_size=hidden_size, bias=bias)
+
+
+def state_sizes(spec: dict) -> dict:
+    """The initial-state inputs of a recurrent module and their feature sizes: h0, and c0 for
+    an LSTM (h0 is projected to proj_size when set)."""
+    if spec["kind"] == "lstm":
+        return {"h0": spec["proj_size"] or spec["hidden_size"], "c0": spec["hidden_size"]}
+    return {"h0": spec["hidden_size"]}
+
+
+def state_arg(spec: dict, inputs: dict):
+    """The `hx` argument of forward: None, h0, or (h0, c0)."""
+    names = list(state_sizes(spec))
+    if names[0] not in inputs:
+        return None
+    return tuple(inputs[n] for n in names) if len(names) == 2 else inputs[names[0]]
+
+
+def final_state(spec: dict, state) -> dict:
+    """The final state as named outputs: h_n, and c_n for an LSTM."""
+    return {"h_n": state[0], "c_n": state[1]} if spec["kind"] == "lstm" else {"h_n": state}
 
 
 def embedding_spec(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -189,7 +238,7 @@ class Parity:
         self.cases: list[dict] = []
 
     def record(self, name, spec, module, inputs, grad_inputs, outputs, probes, *, buffers=None,
-               params_before=None, training=False, forward_seed=None, note=None):
+               params_before=None, training=False, forward_seed=None, packed=None, note=None):
         """Stores one case. `outputs` are all forward results; `probes` maps the differentiated
         ones to their R. Runs backward of sum(out * R) and stores every gradient."""
         p = f"parity/{name}"
@@ -229,36 +278,74 @@ class Parity:
             probes=list(probes),
             training=training,
             forward_seed=forward_seed,
+            packed=packed,
         )
         if note:
             case["note"] = note
         self.cases.append(case)
 
-    # RNN ------------------------------------------------------------------------------------
+    # RNN, LSTM, GRU -------------------------------------------------------------------------
 
-    def rnn(self, name, spec, seq_len, batch, h0, training=False, forward_seed=None, note=None):
+    def recurrent(self, name, spec, seq_len, batch, state, training=False, forward_seed=None, note=None):
+        """A padded (or unbatched) sequence through an RNN, LSTM or GRU, with or without an
+        initial state."""
         seed = case_seed(name)
         torch.manual_seed(seed)
         module = build(spec)
         module.train(training)
         g = torch.Generator().manual_seed(seed + 1)
-        d = 2 if spec["bidirectional"] else 1
-        hid, feats = spec["hidden_size"], spec["input_size"]
+        layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
+        feats = spec["input_size"]
         if batch is None:
-            x_shape, h_shape = (seq_len, feats), (d * spec["num_layers"], hid)
+            x_shape, lead = (seq_len, feats), (layers,)
         else:
             x_shape = (batch, seq_len, feats) if spec["batch_first"] else (seq_len, batch, feats)
-            h_shape = (d * spec["num_layers"], batch, hid)
+            lead = (layers, batch)
         inputs = {"input": torch.randn(x_shape, generator=g).requires_grad_()}
-        if h0:
-            inputs["h0"] = torch.randn(h_shape, generator=g).requires_grad_()
+        if state:
+            for n, size in state_sizes(spec).items():
+                inputs[n] = torch.randn(lead + (size,), generator=g).requires_grad_()
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
         if forward_seed is not None:
             torch.manual_seed(forward_seed)
-        out, h_n = module(inputs["input"], inputs.get("h0"))
-        probes = {"output": torch.randn(out.shape, generator=g), "h_n": torch.randn(h_n.shape, generator=g)}
-        self.record(name, spec, module, inputs, list(inputs), {"output": out, "h_n": h_n}, probes,
-                    params_before=params, training=training, forward_seed=forward_seed, note=note)
+        out, final = module(inputs["input"], state_arg(spec, inputs))
+        outputs = {"output": out, **final_state(spec, final)}
+        probes = {n: torch.randn(t.shape, generator=g) for n, t in outputs.items()}
+        self.record(name, spec, module, inputs, list(inputs), outputs, probes, params_before=params,
+                    training=training, forward_seed=forward_seed, note=note)
+
+    def packed(self, name, spec, lengths, enforce_sorted, state, training=False, forward_seed=None):
+        """A batch of sequences of `lengths`, padded, packed with pack_padded_sequence and run
+        through the module; the packed output is padded back with pad_packed_sequence."""
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        module = build(spec)
+        module.train(training)
+        g = torch.Generator().manual_seed(seed + 1)
+        layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
+        batch, longest, feats = len(lengths), max(lengths), spec["input_size"]
+        x_shape = (batch, longest, feats) if spec["batch_first"] else (longest, batch, feats)
+        inputs = {"input": torch.randn(x_shape, generator=g).requires_grad_(),
+                  "lengths": torch.tensor(lengths, dtype=torch.int64)}
+        if state:
+            for n, size in state_sizes(spec).items():
+                inputs[n] = torch.randn((layers, batch, size), generator=g).requires_grad_()
+        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        packed = torch.nn.utils.rnn.pack_padded_sequence(inputs["input"], inputs["lengths"],
+                                                         batch_first=spec["batch_first"], enforce_sorted=enforce_sorted)
+        if forward_seed is not None:
+            torch.manual_seed(forward_seed)
+        out, final = module(packed, state_arg(spec, inputs))
+        padded, out_lengths = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=spec["batch_first"])
+        outputs = {"output": out.data, "batch_sizes": out.batch_sizes, **final_state(spec, final),
+                   "padded_output": padded, "output_lengths": out_lengths}
+        if out.sorted_indices is not None:
+            outputs["sorted_indices"] = out.sorted_indices
+            outputs["unsorted_indices"] = out.unsorted_indices
+        probes = {n: torch.randn(outputs[n].shape, generator=g) for n in ["output", *final_state(spec, final)]}
+        grad_inputs = [n for n, t in inputs.items() if t.is_floating_point()]
+        self.record(name, spec, module, inputs, grad_inputs, outputs, probes, params_before=params,
+                    training=training, forward_seed=forward_seed, packed={"enforce_sorted": enforce_sorted})
 
     def rnn_cases(self):
         factors = [
@@ -289,34 +376,122 @@ class Parity:
             spec = rnn_spec(3 + i % 3, 4 + i % 2, num_layers=c["num_layers"], nonlinearity=c["nonlinearity"],
                             bias=c["bias"], batch_first=c["batch_first"], dropout=c["dropout"],
                             bidirectional=c["bidirectional"])
-            self.rnn(name, spec, c["seq_len"], c["batch"], c["h0"])
+            self.recurrent(name, spec, c["seq_len"], c["batch"], c["h0"])
         # A larger stack with every option on, and the tutorial's RNN.
-        self.rnn("rnn_big_l3_bi_bf_relu_h0_dropout_eval",
+        self.recurrent("rnn_big_l3_bi_bf_relu_h0_dropout_eval",
                  rnn_spec(6, 7, num_layers=3, nonlinearity="relu", batch_first=True, dropout=0.5,
-                          bidirectional=True), seq_len=6, batch=4, h0=True)
-        self.rnn("rnn_tutorial_l2_bf", rnn_spec(10, 8, num_layers=2, batch_first=True), seq_len=5, batch=1,
-                 h0=True)
+                          bidirectional=True), seq_len=6, batch=4, state=True)
+        self.recurrent("rnn_tutorial_l2_bf", rnn_spec(10, 8, num_layers=2, batch_first=True), seq_len=5, batch=1,
+                       state=True)
         # Training mode with dropout between layers: the masks come from the global generator,
         # seeded with forward_seed right before forward on both sides.
-        self.rnn("rnn_train_dropout_l3_bi", rnn_spec(4, 5, num_layers=3, dropout=0.5, bidirectional=True),
-                 seq_len=4, batch=3, h0=True, training=True, forward_seed=1234,
-                 note="training mode: dropout masks drawn after manual_seed(forward_seed)")
+        self.recurrent("rnn_train_dropout_l3_bi", rnn_spec(4, 5, num_layers=3, dropout=0.5, bidirectional=True),
+                       seq_len=4, batch=3, state=True, training=True, forward_seed=1234,
+                       note="training mode: dropout masks drawn after manual_seed(forward_seed)")
+
+    def gated_cases(self, kind):
+        """A covering grid for LSTM (with and without projections) or GRU, plus a larger stack
+        with every option and seeded dropout in training mode."""
+        factors = [
+            ("num_layers", [1, 2, 3]),
+            ("batch", [None, 1, 3]),
+            ("bidirectional", [False, True]),
+            ("batch_first", [False, True]),
+            ("bias", [True, False]),
+            ("seq_len", [1, 4]),
+            ("state", [False, True]),
+            ("dropout", [0.0, 0.25]),
+        ]
+        if kind == "lstm":
+            factors.append(("proj_size", [0, 2]))
+        for i, c in enumerate(pairwise(factors)):
+            name = "{}_{:02d}_l{}_{}{}{}{}{}_s{}_{}{}_eval".format(
+                kind,
+                i,
+                c["num_layers"],
+                "unbatched" if c["batch"] is None else f"b{c['batch']}",
+                "_bi" if c["bidirectional"] else "",
+                "_bf" if c["batch_first"] else "",
+                "" if c["bias"] else "_nobias",
+                f"_proj{c['proj_size']}" if c.get("proj_size") else "",
+                c["seq_len"],
+                "state" if c["state"] else "nostate",
+                f"_dropout{c['dropout']}" if c["dropout"] else "",
+            )
+            options = dict(num_layers=c["num_layers"], bias=c["bias"], batch_first=c["batch_first"],
+                           dropout=c["dropout"], bidirectional=c["bidirectional"])
+            if kind == "lstm":
+                spec = lstm_spec(3 + i % 3, 4 + i % 2, proj_size=c["proj_size"], **options)
+            else:
+                spec = gru_spec(3 + i % 3, 4 + i % 2, **options)
+            self.recurrent(name, spec, c["seq_len"], c["batch"], c["state"])
+        big = dict(num_layers=3, batch_first=True, dropout=0.5, bidirectional=True)
+        train = dict(num_layers=3, dropout=0.5, bidirectional=True)
+        if kind == "lstm":
+            big_spec, train_spec = lstm_spec(6, 7, proj_size=3, **big), lstm_spec(4, 5, proj_size=2, **train)
+        else:
+            big_spec, train_spec = gru_spec(6, 7, **big), gru_spec(4, 5, **train)
+        self.recurrent(f"{kind}_big_l3_bi_bf_state_dropout_eval", big_spec, seq_len=6, batch=4, state=True)
+        self.recurrent(f"{kind}_train_dropout_l3_bi", train_spec, seq_len=4, batch=3, state=True, training=True,
+                       forward_seed=4321, note="training mode: dropout masks drawn after manual_seed(forward_seed)")
+
+    def packed_cases(self):
+        """Packed batches for every recurrent kind: equal and unequal lengths, given sorted
+        (enforce_sorted) or sorted here (enforce_sorted=False), with and without a state."""
+        modules = {
+            "rnn_tanh": lambda **o: rnn_spec(3, 4, **o),
+            "rnn_relu": lambda **o: rnn_spec(4, 3, nonlinearity="relu", **o),
+            "lstm": lambda **o: lstm_spec(3, 5, **o),
+            "lstm_proj": lambda **o: lstm_spec(4, 5, proj_size=3, **o),
+            "gru": lambda **o: gru_spec(3, 4, **o),
+        }
+        lengths = {
+            "equal_enforced": ([4, 4, 4], True),
+            "equal_free": ([3, 3, 3, 3], False),
+            "sorted_enforced": ([5, 3, 3, 1], True),
+            "sorted_free": ([4, 2, 1], False),
+            "unsorted": ([2, 5, 1, 3], False),
+        }
+        factors = [
+            ("module", list(modules)),
+            ("lengths", list(lengths)),
+            ("batch_first", [False, True]),
+            ("bidirectional", [False, True]),
+            ("num_layers", [1, 2]),
+            ("state", [False, True]),
+        ]
+        for i, c in enumerate(pairwise(factors)):
+            name = "packed_{:02d}_{}_{}_l{}{}{}_{}".format(
+                i, c["module"], c["lengths"], c["num_layers"], "_bi" if c["bidirectional"] else "",
+                "_bf" if c["batch_first"] else "", "state" if c["state"] else "nostate")
+            spec = modules[c["module"]](num_layers=c["num_layers"], batch_first=c["batch_first"],
+                                        bidirectional=c["bidirectional"])
+            values, enforce_sorted = lengths[c["lengths"]]
+            self.packed(name, spec, values, enforce_sorted, c["state"])
+        self.packed("packed_lstm_train_dropout_l2_unsorted", lstm_spec(3, 4, num_layers=2, dropout=0.5),
+                    [3, 1, 4], False, True, training=True, forward_seed=999)
 
     # RNNCell --------------------------------------------------------------------------------
 
-    def rnn_cell(self, name, spec, batch, hx):
+    def cell(self, name, spec, batch, hx):
+        """One step of an RNNCell, GRUCell or LSTMCell; for the LSTM the state is (hx, cx) and
+        the outputs h' ("output") and c' ("c")."""
         seed = case_seed(name)
         torch.manual_seed(seed)
         module = build(spec)
         g = torch.Generator().manual_seed(seed + 1)
         lead = () if batch is None else (batch,)
+        lstm = spec["kind"] == "lstm_cell"
         inputs = {"input": torch.randn(lead + (spec["input_size"],), generator=g).requires_grad_()}
         if hx:
-            inputs["hx"] = torch.randn(lead + (spec["hidden_size"],), generator=g).requires_grad_()
+            for n in ("hx", "cx") if lstm else ("hx",):
+                inputs[n] = torch.randn(lead + (spec["hidden_size"],), generator=g).requires_grad_()
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
-        out = module(inputs["input"], inputs.get("hx"))
-        probes = {"output": torch.randn(out.shape, generator=g)}
-        self.record(name, spec, module, inputs, list(inputs), {"output": out}, probes, params_before=params)
+        state = (inputs["hx"], inputs["cx"]) if lstm and hx else inputs.get("hx")
+        out = module(inputs["input"], state)
+        outputs = {"output": out[0], "c": out[1]} if lstm else {"output": out}
+        probes = {n: torch.randn(t.shape, generator=g) for n, t in outputs.items()}
+        self.record(name, spec, module, inputs, list(inputs), outputs, probes, params_before=params)
 
     def rnn_cell_cases(self):
         factors = [
@@ -334,7 +509,14 @@ class Parity:
                 c["nonlinearity"],
             )
             spec = rnn_cell_spec(3 + i % 2, 5, bias=c["bias"], nonlinearity=c["nonlinearity"])
-            self.rnn_cell(name, spec, c["batch"], c["hx"])
+            self.cell(name, spec, c["batch"], c["hx"])
+
+    def gated_cell_cases(self, kind):
+        factors = [("batch", [None, 1, 3]), ("hx", [False, True]), ("bias", [True, False])]
+        for i, c in enumerate(pairwise(factors)):
+            name = "{}_{:02d}_{}_{}{}".format(kind, i, "unbatched" if c["batch"] is None else f"b{c['batch']}",
+                                              "hx" if c["hx"] else "nohx", "" if c["bias"] else "_nobias")
+            self.cell(name, gated_cell_spec(kind, 3 + i % 2, 5, bias=c["bias"]), c["batch"], c["hx"])
 
     # Embedding ------------------------------------------------------------------------------
 
@@ -471,18 +653,34 @@ TUTORIAL_MODEL = [
     {"prefix": "fc", "module": linear_spec(8, 4)},
 ]
 
+# A model with LSTM (projected, bidirectional, 2 layers) and GRU layers, for state_dict interop.
+GATED_MODEL = [
+    {"prefix": "emb", "module": embedding_spec(6, 5)},
+    {"prefix": "lstm", "module": lstm_spec(5, 8, num_layers=2, batch_first=True, bidirectional=True, proj_size=4)},
+    {"prefix": "gru", "module": gru_spec(8, 6, batch_first=True)},
+    {"prefix": "fc", "module": linear_spec(6, 6)},
+]
+
 INIT_MODELS = {
     "rnn_default": [{"prefix": "", "module": rnn_spec(5, 4)}],
     "rnn_l2_bi_nobias": [{"prefix": "", "module": rnn_spec(3, 6, num_layers=2, bias=False, bidirectional=True)}],
     "rnn_l3_relu_bf_dropout": [{"prefix": "", "module": rnn_spec(4, 3, num_layers=3, nonlinearity="relu",
                                                                  batch_first=True, dropout=0.2)}],
+    "lstm_default": [{"prefix": "", "module": lstm_spec(5, 4)}],
+    "lstm_l2_bi_proj_nobias": [{"prefix": "", "module": lstm_spec(3, 6, num_layers=2, bias=False, bidirectional=True,
+                                                                  proj_size=3)}],
+    "gru_default": [{"prefix": "", "module": gru_spec(5, 4)}],
+    "gru_l2_bi_bf": [{"prefix": "", "module": gru_spec(4, 5, num_layers=2, bidirectional=True, batch_first=True)}],
     "rnn_cell": [{"prefix": "", "module": rnn_cell_spec(5, 4)}],
     "rnn_cell_nobias_relu": [{"prefix": "", "module": rnn_cell_spec(3, 7, bias=False, nonlinearity="relu")}],
+    "lstm_cell": [{"prefix": "", "module": gated_cell_spec("lstm_cell", 5, 4)}],
+    "gru_cell_nobias": [{"prefix": "", "module": gated_cell_spec("gru_cell", 3, 7, bias=False)}],
     "embedding_padding": [{"prefix": "", "module": embedding_spec(10, 6, padding_idx=2)}],
     "embedding_padding_neg": [{"prefix": "", "module": embedding_spec(7, 3, padding_idx=-1)}],
     "linear": [{"prefix": "", "module": linear_spec(8, 4)}],
     "linear_nobias": [{"prefix": "", "module": linear_spec(5, 3, bias=False)}],
     "tutorial": TUTORIAL_MODEL,
+    "gated": GATED_MODEL,
 }
 
 
@@ -513,28 +711,54 @@ def init_cases(store: Tensors) -> dict:
     return {"seeds": INIT_SEEDS, "models": INIT_MODELS, "params": names}
 
 
-def interop_case(store: Tensors, out_dir: Path) -> dict:
-    """The tutorial model with a seed of its own: its state_dict goes to a safetensors file of
-    its own, and its forward results on a fixed input to reference.safetensors."""
-    seed = case_seed("interop")
+def tutorial_forward(model, x, h0=None):
+    """emb -> rnn(h0) -> fc: the logits and the final states."""
+    out, h_n = model.rnn(model.emb(x), h0)
+    return model.fc(out), {"h_n": h_n}
+
+
+def gated_forward(model, x, h0=None, c0=None, gru_h0=None):
+    """emb -> lstm((h0, c0)) -> gru(gru_h0) -> fc: the logits and the final states."""
+    out, (h_n, c_n) = model.lstm(model.emb(x), None if h0 is None else (h0, c0))
+    out, gru_h_n = model.gru(out, gru_h0)
+    return model.fc(out), {"h_n": h_n, "c_n": c_n, "gru_h_n": gru_h_n}
+
+
+INTEROP = {
+    "tutorial": dict(parts=TUTORIAL_MODEL, forward=tutorial_forward, states={"h0": (2, 2, 8)},
+                     pipeline="emb -> rnn(h0) -> fc"),
+    "gated": dict(parts=GATED_MODEL, forward=gated_forward,
+                  states={"h0": (4, 2, 4), "c0": (4, 2, 8), "gru_h0": (1, 2, 6)},
+                  pipeline="emb -> lstm((h0, c0)) -> gru(gru_h0) -> fc"),
+}
+
+
+def interop_case(store: Tensors, out_dir: Path, name: str) -> dict:
+    """A model with a seed of its own, in eval mode: its state_dict goes to a safetensors file of
+    its own, and its forward results on a fixed input, with the mean cross entropy of the
+    logits, to reference.safetensors under interop/<name>/."""
+    spec = INTEROP[name]
+    seed = case_seed("interop" if name == "tutorial" else f"interop_{name}")
     torch.manual_seed(seed)
-    model = build_model(TUTORIAL_MODEL)
+    model = build_model(spec["parts"])
     model.eval()
+    classes = spec["parts"][-1]["module"]["out_features"]
+    vocabulary = spec["parts"][0]["module"]["num_embeddings"]
     g = torch.Generator().manual_seed(seed + 1)
-    x = torch.randint(0, 4, (2, 5), generator=g)
-    h0 = torch.randn(2, 2, 8, generator=g)
-    target = torch.randint(0, 4, (2, 5), generator=g)
+    x = torch.randint(0, vocabulary, (2, 5), generator=g)
+    states = {n: torch.randn(shape, generator=g) for n, shape in spec["states"].items()}
+    target = torch.randint(0, classes, (2, 5), generator=g)
     with torch.no_grad():
-        out, h_n = model.rnn(model.emb(x), h0)
-        logits = model.fc(out)
-        loss = torch.nn.CrossEntropyLoss()(logits.reshape(-1, 4), target.reshape(-1))
-    for n, t in (("input", x), ("h0", h0), ("target", target), ("logits", logits), ("h_n", h_n), ("loss", loss)):
-        store.add(f"interop/{n}", t)
+        logits, finals = spec["forward"](model, x, **states)
+        loss = torch.nn.CrossEntropyLoss()(logits.reshape(-1, classes), target.reshape(-1))
+    for n, t in {"input": x, **states, "target": target, "logits": logits, **finals, "loss": loss}.items():
+        store.add(f"interop/{name}/{n}", t)
     state_dict = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    save_tensors(state_dict, out_dir / STATE_DICT_FILE)
-    return {"model": TUTORIAL_MODEL, "state_dict_file": STATE_DICT_FILE,
-            "state_dict_keys": sorted(state_dict), "pipeline": "emb -> rnn(h0) -> fc; CrossEntropyLoss(mean) on "
-                                                              "logits.reshape(-1, 4), target.reshape(-1)"}
+    state_dict_file = f"{name}_state_dict.safetensors"
+    save_tensors(state_dict, out_dir / state_dict_file)
+    return {"model": spec["parts"], "state_dict_file": state_dict_file, "state_dict_keys": sorted(state_dict),
+            "states": list(states), "finals": list(finals),
+            "pipeline": spec["pipeline"] + f"; CrossEntropyLoss(mean) on logits.reshape(-1, {classes}), target.reshape(-1)"}
 
 
 def export(root: Path) -> str:
@@ -548,12 +772,17 @@ def export(root: Path) -> str:
     store = Tensors()
     parity = Parity(store)
     parity.rnn_cases()
+    parity.gated_cases("lstm")
+    parity.gated_cases("gru")
+    parity.packed_cases()
     parity.rnn_cell_cases()
+    parity.gated_cell_cases("lstm_cell")
+    parity.gated_cell_cases("gru_cell")
     parity.embedding_cases()
     parity.linear_cases()
     parity.cross_entropy_cases()
     init = init_cases(store)
-    interop = interop_case(store, out_dir)
+    interop = {name: interop_case(store, out_dir, name) for name in INTEROP}
 
     doc = {
         "generator": "scripts/export_reference.py",

@@ -2,9 +2,9 @@
 //! PyTorch 2.13.0 draws after `torch.manual_seed(s)`, with PyTorch's parameter names, shapes
 //! and order. The reference values were exported by scripts/export_reference.py
 //! (tests/fixtures/nn/, `init/{model}/s{seed}/{name}`) for seeds 0, 1, 7 and 42 and for RNN,
-//! RNNCell, Embedding and Linear configurations plus the tutorial model
-//! `emb=Embedding(4,10); rnn=RNN(10, 8, num_layers=2, batch_first=True); fc=Linear(8,4)`
-//! built in that order.
+//! LSTM (with projections), GRU, their cells, Embedding and Linear configurations, plus the
+//! tutorial model `emb=Embedding(4,10); rnn=RNN(10, 8, num_layers=2, batch_first=True);
+//! fc=Linear(8,4)` and a model of Embedding, LSTM, GRU and Linear, each built in that order.
 //!
 //! Bit for bit when this process runs ATen's kernels in the same family of code paths as the
 //! exporter did (vectorised, or DEFAULT), within assert_close's tolerance across families (see
@@ -26,7 +26,18 @@ fn initialisation_matches_pytorch() {
     let (fixture, file) = Fixture::load();
     let init = &fixture.init;
     assert_eq!(init.seeds, [0, 1, 7, 42], "unexpected seeds; {}", common::REGENERATE);
-    for required in ["rnn_l2_bi_nobias", "rnn_cell", "embedding_padding", "linear", "tutorial"] {
+    for required in [
+        "rnn_l2_bi_nobias",
+        "lstm_l2_bi_proj_nobias",
+        "gru_l2_bi_bf",
+        "rnn_cell",
+        "lstm_cell",
+        "gru_cell_nobias",
+        "embedding_padding",
+        "linear",
+        "tutorial",
+        "gated",
+    ] {
         assert!(init.models.contains_key(required), "no init model {required}; {}", common::REGENERATE);
     }
     let running = cpu_capability();

@@ -31,8 +31,28 @@ fn rnn_matches_pytorch() {
 }
 
 #[test]
+fn lstm_matches_pytorch() {
+    run_kind("lstm");
+}
+
+#[test]
+fn gru_matches_pytorch() {
+    run_kind("gru");
+}
+
+#[test]
 fn rnn_cell_matches_pytorch() {
     run_kind("rnn_cell");
+}
+
+#[test]
+fn lstm_cell_matches_pytorch() {
+    run_kind("lstm_cell");
+}
+
+#[test]
+fn gru_cell_matches_pytorch() {
+    run_kind("gru_cell");
 }
 
 #[test]
@@ -50,11 +70,11 @@ fn cross_entropy_matches_pytorch() {
     run_kind("cross_entropy");
 }
 
-/// The fixture is the one these tests were written for: same torch version, every case of a
-/// kind the tests run, unique names, and the grid the task asks for is present.
+/// The fixture is the one these tests were written for: same torch version, unique names, and
+/// every value of every option that the grid promises appears in some case.
 #[test]
 fn fixture_covers_the_grid() {
-    let (fixture, _) = Fixture::load();
+    let (fixture, file) = Fixture::load();
     assert_eq!(fixture.generator, "scripts/export_reference.py");
     assert_eq!(fixture.torch_version, "2.13.0", "fixtures were exported with another PyTorch");
     let names: BTreeSet<&str> = fixture.parity.iter().map(|c| c.name.as_str()).collect();
@@ -62,49 +82,87 @@ fn fixture_covers_the_grid() {
 
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for case in &fixture.parity {
+        let kind = case.module.kind();
+        let has = |input: &str| case.inputs.iter().any(|i| i == input);
+        let mut note = |what: String| {
+            seen.insert(format!("{kind} {what}"));
+        };
         match &case.module {
-            ModuleSpec::Rnn { num_layers, nonlinearity, bias, batch_first, dropout, bidirectional, .. } => {
-                seen.insert(format!("rnn layers={num_layers}"));
-                seen.insert(format!("rnn nonlinearity={nonlinearity}"));
-                seen.insert(format!("rnn bias={bias}"));
-                seen.insert(format!("rnn batch_first={batch_first}"));
-                seen.insert(format!("rnn bidirectional={bidirectional}"));
-                seen.insert(format!("rnn dropout>0={} training={}", *dropout > 0.0, case.training));
-                seen.insert(format!("rnn h0={}", case.inputs.iter().any(|i| i == "h0")));
+            ModuleSpec::Rnn { num_layers, bias, batch_first, dropout, bidirectional, .. }
+            | ModuleSpec::Gru { num_layers, bias, batch_first, dropout, bidirectional, .. }
+            | ModuleSpec::Lstm { num_layers, bias, batch_first, dropout, bidirectional, .. } => {
+                note(format!("layers={num_layers}"));
+                note(format!("bias={bias}"));
+                note(format!("batch_first={batch_first}"));
+                note(format!("bidirectional={bidirectional}"));
+                note(format!("dropout>0={} training={}", *dropout > 0.0, case.training));
+                note(format!("state={}", has("h0")));
+                let input = |name: &str| file.get(&format!("parity/{}/input/{name}", case.name));
+                match case.packed {
+                    Some(p) => {
+                        let lengths: Vec<i64> = Vec::try_from(&input("lengths")).expect("int64 lengths");
+                        let sorted = lengths.windows(2).all(|w| w[0] >= w[1]);
+                        let equal = lengths.windows(2).all(|w| w[0] == w[1]);
+                        note(format!("packed enforce_sorted={} sorted={sorted} equal={equal}", p.enforce_sorted));
+                    }
+                    None => note(format!("unbatched={}", input("input").dim() == 2)),
+                }
+                if let ModuleSpec::Lstm { proj_size, .. } = &case.module {
+                    note(format!("proj={}", *proj_size > 0));
+                }
+                if let ModuleSpec::Rnn { nonlinearity, .. } = &case.module {
+                    note(format!("nonlinearity={nonlinearity}"));
+                }
             }
             ModuleSpec::RnnCell { bias, nonlinearity, .. } => {
-                seen.insert(format!("rnn_cell bias={bias}"));
-                seen.insert(format!("rnn_cell nonlinearity={nonlinearity}"));
-                seen.insert(format!("rnn_cell hx={}", case.inputs.iter().any(|i| i == "hx")));
+                note(format!("bias={bias}"));
+                note(format!("nonlinearity={nonlinearity}"));
+                note(format!("state={}", has("hx")));
+            }
+            ModuleSpec::LstmCell { bias, .. } | ModuleSpec::GruCell { bias, .. } => {
+                note(format!("bias={bias}"));
+                note(format!("state={}", has("hx")));
             }
             _ => {}
         }
     }
-    for expected in [
-        "rnn layers=1",
-        "rnn layers=2",
-        "rnn layers=3",
-        "rnn nonlinearity=tanh",
-        "rnn nonlinearity=relu",
-        "rnn bias=true",
-        "rnn bias=false",
-        "rnn batch_first=true",
-        "rnn batch_first=false",
-        "rnn bidirectional=true",
-        "rnn bidirectional=false",
-        "rnn dropout>0=true training=false",
-        "rnn dropout>0=true training=true",
-        "rnn h0=true",
-        "rnn h0=false",
-        "rnn_cell bias=true",
-        "rnn_cell bias=false",
-        "rnn_cell nonlinearity=tanh",
-        "rnn_cell nonlinearity=relu",
-        "rnn_cell hx=true",
-        "rnn_cell hx=false",
-    ] {
-        assert!(seen.contains(expected), "no case with {expected}; {}", common::REGENERATE);
+    let mut expected = Vec::new();
+    for kind in ["rnn", "lstm", "gru"] {
+        for option in [
+            "layers=1",
+            "layers=2",
+            "layers=3",
+            "bias=true",
+            "bias=false",
+            "batch_first=true",
+            "batch_first=false",
+            "bidirectional=true",
+            "bidirectional=false",
+            "dropout>0=true training=false",
+            "dropout>0=true training=true",
+            "state=true",
+            "state=false",
+            "unbatched=true",
+            "unbatched=false",
+            "packed enforce_sorted=true sorted=true equal=true",
+            "packed enforce_sorted=true sorted=true equal=false",
+            "packed enforce_sorted=false sorted=true equal=true",
+            "packed enforce_sorted=false sorted=false equal=false",
+        ] {
+            expected.push(format!("{kind} {option}"));
+        }
     }
+    expected.extend(
+        ["rnn nonlinearity=tanh", "rnn nonlinearity=relu", "lstm proj=true", "lstm proj=false"].map(String::from),
+    );
+    for kind in ["rnn_cell", "lstm_cell", "gru_cell"] {
+        for option in ["bias=true", "bias=false", "state=true", "state=false"] {
+            expected.push(format!("{kind} {option}"));
+        }
+    }
+    expected.extend(["rnn_cell nonlinearity=tanh", "rnn_cell nonlinearity=relu"].map(String::from));
+    let missing: Vec<&String> = expected.iter().filter(|e| !seen.contains(*e)).collect();
+    assert!(missing.is_empty(), "no case with {missing:?}; {}", common::REGENERATE);
 }
 
 /// Training-mode dropout is random: the same seed must give the same masks (so the parity case

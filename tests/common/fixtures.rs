@@ -112,7 +112,8 @@ pub struct Fixture {
     pub tensors_file: String,
     pub parity: Vec<ParityCase>,
     pub init: InitFixture,
-    pub interop: InteropFixture,
+    /// By model name: `tutorial` (Embedding, RNN, Linear), `gated` (Embedding, LSTM, GRU, Linear).
+    pub interop: BTreeMap<String, InteropFixture>,
 }
 
 impl Fixture {
@@ -151,8 +152,17 @@ pub struct ParityCase {
     pub training: bool,
     /// `manual_seed` right before forward (for dropout masks).
     pub forward_seed: Option<i64>,
+    /// Packed input: `input` is padded, `lengths` its lengths, and the module runs on
+    /// `pack_padded_sequence(input, lengths, batch_first, enforce_sorted)`.
+    pub packed: Option<PackedSpec>,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// How a packed case packs its input.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct PackedSpec {
+    pub enforce_sorted: bool,
 }
 
 /// Parameters after `manual_seed(seed)`, under `init/{model}/s{seed}/{name}`.
@@ -164,11 +174,15 @@ pub struct InitFixture {
     pub params: BTreeMap<String, Vec<(String, Vec<i64>)>>,
 }
 
-/// A PyTorch state_dict saved with `safetensors.torch.save_file`, and the model it belongs to.
+/// A PyTorch state_dict saved with `safetensors.torch.save_file`, the model it belongs to, and
+/// the tensors of one forward pass (eval mode) under `interop/{model}/`: `input`, the initial
+/// `states`, `target`, `logits`, the `finals` states and `loss`.
 #[derive(Debug, Deserialize)]
 pub struct InteropFixture {
     pub model: Vec<ModelPart>,
     pub state_dict_file: String,
     pub state_dict_keys: Vec<String>,
+    pub states: Vec<String>,
+    pub finals: Vec<String>,
     pub pipeline: String,
 }

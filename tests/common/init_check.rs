@@ -7,7 +7,7 @@ use tch::nn::VarStore;
 use super::compare::{Exactness, check};
 use super::fixtures::{Fixture, TensorFile};
 use super::report::Stats;
-use super::specs::{ModelPart, Module, build_model};
+use super::specs::{ModelPart, build_model};
 
 /// How exactly initial parameters can be held against a fixture exported with ATen's
 /// `exporter` CPU capability, in a process running with `running`. The generator's stream is
@@ -51,12 +51,12 @@ pub fn check_model(
         fail(format!("parameters (name, shape) {have:?}, PyTorch has {want:?}"));
     }
 
-    // The order of an RNN's flat weights is PyTorch's named_parameters order (for the other
-    // modules the VarStore, a map, has no order to check).
+    // The order of a recurrent module's flat weights is PyTorch's named_parameters order (for
+    // the other modules the VarStore, a map, has no order to check).
     for (part, module) in parts.iter().zip(&modules) {
-        if let Module::Rnn(rnn) = module {
+        if let Some(names) = module.flat_weight_names() {
             let prefix = if part.prefix.is_empty() { String::new() } else { format!("{}.", part.prefix) };
-            let order: Vec<String> = rnn.named_parameters().map(|(n, _)| format!("{prefix}{n}")).collect();
+            let order: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
             let torch_order: Vec<String> =
                 expected.iter().map(|(n, _)| n.clone()).filter(|n| n.starts_with(&prefix)).collect();
             if order != torch_order {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
+use tch_rnn::nn::{PackedSequence, pack_padded_sequence, pad_packed_sequence};
 
 use super::compare::{Exactness, check};
 use super::fixtures::{Fixture, ParityCase, TensorFile};
@@ -78,8 +79,7 @@ fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &m
     let have: BTreeSet<&str> = variables.keys().map(String::as_str).collect();
     let want: BTreeSet<&str> = case.params.iter().map(String::as_str).collect();
     anyhow::ensure!(have == want, "parameter names {have:?}, PyTorch has {want:?}");
-    if let Module::Rnn(rnn) = &module {
-        let order: Vec<&str> = rnn.named_parameters().map(|(n, _)| n).collect();
+    if let Some(order) = module.flat_weight_names() {
         anyhow::ensure!(order == case.params, "named_parameters order {order:?}, PyTorch has {:?}", case.params);
     }
     tch::no_grad(|| -> anyhow::Result<()> {
@@ -107,38 +107,14 @@ fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &m
         })
         .collect();
     let input = |name: &str| inputs.get(name).map(Tensor::shallow_clone);
-    let required = |name: &str| input(name).ok_or_else(|| anyhow::anyhow!("case has no input '{name}'"));
 
     // Forward.
-    if let Module::Rnn(rnn) = &mut module {
-        rnn.train(case.training);
-    } else {
-        anyhow::ensure!(!case.training, "training mode is only meaningful for RNN cases");
-    }
+    let is_recurrent = module.set_training(case.training);
+    anyhow::ensure!(is_recurrent || !case.training, "training mode is only meaningful for recurrent modules");
     if let Some(seed) = case.forward_seed {
         tch::manual_seed(seed);
     }
-    let mut outputs: BTreeMap<&str, Tensor> = BTreeMap::new();
-    match &module {
-        Module::Rnn(rnn) => {
-            let (output, h_n) = rnn.forward(&required("input")?, input("h0").as_ref())?;
-            outputs.insert("output", output);
-            outputs.insert("h_n", h_n);
-        }
-        Module::RnnCell(cell) => {
-            outputs.insert("output", cell.forward(&required("input")?, input("hx").as_ref())?);
-        }
-        Module::Embedding(emb) => {
-            outputs.insert("output", emb.forward(&required("input")?)?);
-            outputs.insert("weight_after", emb.weight.detach().copy());
-        }
-        Module::Linear(fc) => {
-            outputs.insert("output", fc.forward(&required("input")?)?);
-        }
-        Module::CrossEntropy(ce) => {
-            outputs.insert("output", ce.forward(&required("input")?, &required("target")?)?);
-        }
-    }
+    let outputs = forward(&module, case, &input)?;
 
     // Backward of sum(output * R) over the probed outputs, as the script did.
     let mut loss = Tensor::zeros([], (Kind::Float, Device::Cpu));
@@ -180,5 +156,103 @@ fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &m
     for key in expected_grads {
         f.fail(format!("stored gradient {key} was not produced"));
     }
+    Ok(())
+}
+
+/// Runs the module's forward as the exporter did (on the packed input for a packed case) and
+/// returns every output under the exporter's name.
+fn forward(
+    module: &Module,
+    case: &ParityCase,
+    input: &dyn Fn(&str) -> Option<Tensor>,
+) -> anyhow::Result<BTreeMap<&'static str, Tensor>> {
+    let required = |name: &str| input(name).ok_or_else(|| anyhow::anyhow!("case has no input '{name}'"));
+    let batch_first = case.module.batch_first();
+    let packed = match case.packed {
+        Some(p) => {
+            Some(pack_padded_sequence(&required("input")?, &required("lengths")?, batch_first, p.enforce_sorted)?)
+        }
+        None => None,
+    };
+    let (h0, c0) = (input("h0"), input("c0"));
+    let (h0, lstm_state) = (h0.as_ref(), h0.as_ref().zip(c0.as_ref()));
+    let mut outputs = BTreeMap::new();
+    let finals = |states: Vec<Tensor>, outputs: &mut BTreeMap<&'static str, Tensor>| {
+        outputs.extend(["h_n", "c_n"].into_iter().zip(states));
+    };
+    match (module, &packed) {
+        (Module::Rnn(m), None) => {
+            let (output, h) = m.forward(&required("input")?, h0)?;
+            outputs.insert("output", output);
+            finals(vec![h], &mut outputs);
+        }
+        (Module::Rnn(m), Some(p)) => {
+            let (output, h) = m.forward_packed(p, h0)?;
+            packed_outputs(&output, batch_first, &mut outputs)?;
+            finals(vec![h], &mut outputs);
+        }
+        (Module::Gru(m), None) => {
+            let (output, h) = m.forward(&required("input")?, h0)?;
+            outputs.insert("output", output);
+            finals(vec![h], &mut outputs);
+        }
+        (Module::Gru(m), Some(p)) => {
+            let (output, h) = m.forward_packed(p, h0)?;
+            packed_outputs(&output, batch_first, &mut outputs)?;
+            finals(vec![h], &mut outputs);
+        }
+        (Module::Lstm(m), None) => {
+            let (output, (h, c)) = m.forward(&required("input")?, lstm_state)?;
+            outputs.insert("output", output);
+            finals(vec![h, c], &mut outputs);
+        }
+        (Module::Lstm(m), Some(p)) => {
+            let (output, (h, c)) = m.forward_packed(p, lstm_state)?;
+            packed_outputs(&output, batch_first, &mut outputs)?;
+            finals(vec![h, c], &mut outputs);
+        }
+        (_, Some(_)) => anyhow::bail!("packed input for a {} module", case.module.kind()),
+        (Module::RnnCell(cell), None) => {
+            outputs.insert("output", cell.forward(&required("input")?, input("hx").as_ref())?);
+        }
+        (Module::GruCell(cell), None) => {
+            outputs.insert("output", cell.forward(&required("input")?, input("hx").as_ref())?);
+        }
+        (Module::LstmCell(cell), None) => {
+            let (hx, cx) = (input("hx"), input("cx"));
+            let (h, c) = cell.forward(&required("input")?, hx.as_ref().zip(cx.as_ref()))?;
+            outputs.insert("output", h);
+            outputs.insert("c", c);
+        }
+        (Module::Embedding(emb), None) => {
+            outputs.insert("output", emb.forward(&required("input")?)?);
+            outputs.insert("weight_after", emb.weight.detach().copy());
+        }
+        (Module::Linear(fc), None) => {
+            outputs.insert("output", fc.forward(&required("input")?)?);
+        }
+        (Module::CrossEntropy(ce), None) => {
+            outputs.insert("output", ce.forward(&required("input")?, &required("target")?)?);
+        }
+    }
+    Ok(outputs)
+}
+
+/// A packed output as the exporter stores it: the data and bookkeeping of the PackedSequence,
+/// and `pad_packed_sequence`'s padded batch and lengths.
+fn packed_outputs(
+    packed: &PackedSequence,
+    batch_first: bool,
+    outputs: &mut BTreeMap<&'static str, Tensor>,
+) -> anyhow::Result<()> {
+    outputs.insert("output", packed.data().shallow_clone());
+    outputs.insert("batch_sizes", packed.batch_sizes().shallow_clone());
+    if let (Some(sorted), Some(unsorted)) = (packed.sorted_indices(), packed.unsorted_indices()) {
+        outputs.insert("sorted_indices", sorted.shallow_clone());
+        outputs.insert("unsorted_indices", unsorted.shallow_clone());
+    }
+    let (padded, lengths) = pad_packed_sequence(packed, batch_first, 0.0, None)?;
+    outputs.insert("padded_output", padded);
+    outputs.insert("output_lengths", lengths);
     Ok(())
 }

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use tch::Tensor;
 
 use tch_rnn::nn::{
-    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, Linear, LinearConfig, Nonlinearity,
-    Reduction, Rnn, RnnCell, RnnCellConfig, RnnConfig,
+    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, GatedCellConfig, Gru, GruCell, GruConfig,
+    Linear, LinearConfig, Lstm, LstmCell, LstmConfig, Nonlinearity, Reduction, Rnn, RnnCell, RnnCellConfig, RnnConfig,
 };
 
 /// One module of a model, registered under `prefix` (the root when empty).
@@ -30,11 +30,40 @@ pub enum ModuleSpec {
         dropout: f64,
         bidirectional: bool,
     },
+    Lstm {
+        input_size: i64,
+        hidden_size: i64,
+        num_layers: i64,
+        bias: bool,
+        batch_first: bool,
+        dropout: f64,
+        bidirectional: bool,
+        proj_size: i64,
+    },
+    Gru {
+        input_size: i64,
+        hidden_size: i64,
+        num_layers: i64,
+        bias: bool,
+        batch_first: bool,
+        dropout: f64,
+        bidirectional: bool,
+    },
     RnnCell {
         input_size: i64,
         hidden_size: i64,
         bias: bool,
         nonlinearity: String,
+    },
+    LstmCell {
+        input_size: i64,
+        hidden_size: i64,
+        bias: bool,
+    },
+    GruCell {
+        input_size: i64,
+        hidden_size: i64,
+        bias: bool,
     },
     Embedding {
         num_embeddings: i64,
@@ -65,10 +94,37 @@ pub enum ModuleSpec {
 #[derive(Debug)]
 pub enum Module {
     Rnn(Rnn),
+    Lstm(Lstm),
+    Gru(Gru),
     RnnCell(RnnCell),
+    LstmCell(LstmCell),
+    GruCell(GruCell),
     Embedding(Embedding),
     Linear(Linear),
     CrossEntropy(CrossEntropyLoss),
+}
+
+impl Module {
+    /// A multi-layer recurrent module's parameter names, in its flat-weight order.
+    pub fn flat_weight_names(&self) -> Option<Vec<&str>> {
+        match self {
+            Module::Rnn(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
+            Module::Lstm(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
+            Module::Gru(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
+            _ => None,
+        }
+    }
+
+    /// Sets a multi-layer recurrent module's train/eval mode; `false` for the others.
+    pub fn set_training(&mut self, training: bool) -> bool {
+        match self {
+            Module::Rnn(m) => m.train(training),
+            Module::Lstm(m) => m.train(training),
+            Module::Gru(m) => m.train(training),
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl ModuleSpec {
@@ -76,10 +132,24 @@ impl ModuleSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             ModuleSpec::Rnn { .. } => "rnn",
+            ModuleSpec::Lstm { .. } => "lstm",
+            ModuleSpec::Gru { .. } => "gru",
             ModuleSpec::RnnCell { .. } => "rnn_cell",
+            ModuleSpec::LstmCell { .. } => "lstm_cell",
+            ModuleSpec::GruCell { .. } => "gru_cell",
             ModuleSpec::Embedding { .. } => "embedding",
             ModuleSpec::Linear { .. } => "linear",
             ModuleSpec::CrossEntropy { .. } => "cross_entropy",
+        }
+    }
+
+    /// Whether the module takes input as `(batch, seq, feature)`.
+    pub fn batch_first(&self) -> bool {
+        match self {
+            ModuleSpec::Rnn { batch_first, .. }
+            | ModuleSpec::Lstm { batch_first, .. }
+            | ModuleSpec::Gru { batch_first, .. } => *batch_first,
+            _ => false,
         }
     }
 
@@ -92,7 +162,7 @@ impl ModuleSpec {
         pretrained: Option<&Tensor>,
         class_weight: Option<Tensor>,
     ) -> anyhow::Result<Module> {
-        Ok(match self {
+        Ok(match self.clone() {
             ModuleSpec::Rnn {
                 input_size,
                 hidden_size,
@@ -102,28 +172,57 @@ impl ModuleSpec {
                 batch_first,
                 dropout,
                 bidirectional,
-            } => Module::Rnn(Rnn::new(
-                path,
-                RnnConfig {
-                    input_size: *input_size,
-                    hidden_size: *hidden_size,
-                    num_layers: *num_layers,
-                    nonlinearity: nonlinearity.parse::<Nonlinearity>()?,
-                    bias: *bias,
-                    batch_first: *batch_first,
-                    dropout: *dropout,
-                    bidirectional: *bidirectional,
-                },
-            )?),
-            ModuleSpec::RnnCell { input_size, hidden_size, bias, nonlinearity } => Module::RnnCell(RnnCell::new(
-                path,
-                RnnCellConfig {
-                    input_size: *input_size,
-                    hidden_size: *hidden_size,
-                    bias: *bias,
-                    nonlinearity: nonlinearity.parse::<Nonlinearity>()?,
-                },
-            )?),
+            } => {
+                let nonlinearity = nonlinearity.parse::<Nonlinearity>()?;
+                let config = RnnConfig {
+                    input_size,
+                    hidden_size,
+                    num_layers,
+                    nonlinearity,
+                    bias,
+                    batch_first,
+                    dropout,
+                    bidirectional,
+                };
+                Module::Rnn(Rnn::new(path, config)?)
+            }
+            ModuleSpec::Lstm {
+                input_size,
+                hidden_size,
+                num_layers,
+                bias,
+                batch_first,
+                dropout,
+                bidirectional,
+                proj_size,
+            } => {
+                let config = LstmConfig {
+                    input_size,
+                    hidden_size,
+                    num_layers,
+                    bias,
+                    batch_first,
+                    dropout,
+                    bidirectional,
+                    proj_size,
+                };
+                Module::Lstm(Lstm::new(path, config)?)
+            }
+            ModuleSpec::Gru { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional } => {
+                let config =
+                    GruConfig { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional };
+                Module::Gru(Gru::new(path, config)?)
+            }
+            ModuleSpec::RnnCell { input_size, hidden_size, bias, nonlinearity } => {
+                let nonlinearity = nonlinearity.parse::<Nonlinearity>()?;
+                Module::RnnCell(RnnCell::new(path, RnnCellConfig { input_size, hidden_size, bias, nonlinearity })?)
+            }
+            ModuleSpec::LstmCell { input_size, hidden_size, bias } => {
+                Module::LstmCell(LstmCell::new(path, GatedCellConfig { input_size, hidden_size, bias })?)
+            }
+            ModuleSpec::GruCell { input_size, hidden_size, bias } => {
+                Module::GruCell(GruCell::new(path, GatedCellConfig { input_size, hidden_size, bias })?)
+            }
             ModuleSpec::Embedding {
                 num_embeddings,
                 embedding_dim,
@@ -134,35 +233,29 @@ impl ModuleSpec {
                 sparse,
                 pretrained_freeze,
             } => {
-                let config = EmbeddingConfig {
-                    padding_idx: *padding_idx,
-                    max_norm: *max_norm,
-                    norm_type: *norm_type,
-                    scale_grad_by_freq: *scale_grad_by_freq,
-                    sparse: *sparse,
-                };
+                let config = EmbeddingConfig { padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse };
                 match (pretrained_freeze, pretrained) {
-                    (None, None) => Module::Embedding(Embedding::new(path, *num_embeddings, *embedding_dim, config)?),
+                    (None, None) => Module::Embedding(Embedding::new(path, num_embeddings, embedding_dim, config)?),
                     (Some(freeze), Some(table)) => {
-                        Module::Embedding(Embedding::from_pretrained(path, table, *freeze, config)?)
+                        Module::Embedding(Embedding::from_pretrained(path, table, freeze, config)?)
                     }
                     _ => anyhow::bail!("spec {self:?}: pretrained table given: {}", pretrained.is_some()),
                 }
             }
             ModuleSpec::Linear { in_features, out_features, bias } => {
-                Module::Linear(Linear::new(path, *in_features, *out_features, LinearConfig { bias: *bias })?)
+                Module::Linear(Linear::new(path, in_features, out_features, LinearConfig { bias })?)
             }
             ModuleSpec::CrossEntropy { weight, ignore_index, reduction, label_smoothing } => {
                 anyhow::ensure!(
-                    *weight == class_weight.is_some(),
+                    weight == class_weight.is_some(),
                     "spec {self:?}: class weight given: {}",
                     class_weight.is_some()
                 );
                 Module::CrossEntropy(CrossEntropyLoss::new(CrossEntropyLossConfig {
                     weight: class_weight,
-                    ignore_index: *ignore_index,
-                    reduction: parse_reduction(reduction)?,
-                    label_smoothing: *label_smoothing,
+                    ignore_index,
+                    reduction: parse_reduction(&reduction)?,
+                    label_smoothing,
                 })?)
             }
         })

@@ -1,15 +1,18 @@
-//! The multi-layer recurrent base shared by RNN (and, later, LSTM and GRU), as PyTorch's
-//! `RNNBase`: it creates the flat weight list with PyTorch's names and order, initialises it
-//! with U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), validates inputs with PyTorch's checks and
-//! prepares batched/unbatched input and the initial state for the native op.
+//! The multi-layer recurrent base shared by RNN, LSTM and GRU, as PyTorch's `RNNBase`: it creates
+//! the flat weight list with PyTorch's names and order (projections included), initialises it
+//! with U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), validates inputs and states with PyTorch's
+//! checks, makes batched, unbatched and packed input and the initial state fit the native op, and
+//! calls it. The modules differ only in their [`Mode`] and in how they type their state.
 
 use anyhow::{Result, bail, ensure};
-use tch::Tensor;
 use tch::nn::Path;
+use tch::{Kind, Tensor};
 
+use super::mode::Mode;
 use crate::nn::check::{ensure_device, shape};
 use crate::nn::init;
-use crate::nn::param::new_parameter;
+use crate::nn::packed::PackedSequence;
+use crate::nn::param::new_parameters;
 
 /// The options every multi-layer recurrent module shares, with PyTorch's meanings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,30 +24,28 @@ pub(crate) struct BaseConfig {
     pub batch_first: bool,
     pub dropout: f64,
     pub bidirectional: bool,
+    /// LSTM only; 0 disables the projection.
+    pub proj_size: i64,
 }
 
 impl BaseConfig {
     pub fn num_directions(&self) -> i64 {
         if self.bidirectional { 2 } else { 1 }
     }
-}
 
-/// Input and initial state in the layout the native op expects (always batched).
-pub(crate) struct Prepared {
-    pub input: Tensor,
-    pub hx: Tensor,
-    pub is_batched: bool,
-    pub batch_dim: i64,
+    /// The size of `h`: `proj_size` when projecting, else `hidden_size`.
+    pub fn real_hidden_size(&self) -> i64 {
+        if self.proj_size > 0 { self.proj_size } else { self.hidden_size }
+    }
 }
 
 /// Parameters and validation of a multi-layer recurrent module (PyTorch's `RNNBase`).
 #[derive(Debug)]
 pub(crate) struct RnnBase {
-    /// Module name used in error messages ("RNN", "LSTM", "GRU").
-    pub module: &'static str,
+    pub mode: Mode,
     pub config: BaseConfig,
     /// The weights in PyTorch's `_flat_weights` order: per layer, per direction,
-    /// `weight_ih, weight_hh[, bias_ih, bias_hh]`.
+    /// `weight_ih, weight_hh[, bias_ih, bias_hh][, weight_hr]`.
     pub flat_weights: Vec<Tensor>,
     pub flat_weight_names: Vec<String>,
     /// Train/eval mode: dropout between layers acts only while training (PyTorch's default).
@@ -52,34 +53,36 @@ pub(crate) struct RnnBase {
 }
 
 impl RnnBase {
-    /// Registers and initialises the parameters of a module with `gate_count` gates per layer
-    /// (1 for RNN, 3 for GRU, 4 for LSTM), in PyTorch's order so that the random draws match.
-    pub fn new(path: &Path, module: &'static str, gate_count: i64, config: BaseConfig) -> Result<Self> {
-        Self::validate(module, &config)?;
-        let gate_size = gate_count * config.hidden_size;
-        let directions = config.num_directions();
-        let mut flat_weights = Vec::new();
-        let mut flat_weight_names = Vec::new();
-        for layer in 0..config.num_layers {
+    /// Registers and initialises the parameters of a `mode` module in PyTorch's order, so that
+    /// the random draws match.
+    pub fn new(path: &Path, mode: Mode, config: BaseConfig) -> Result<Self> {
+        Self::validate(mode.name(), &config)?;
+        let c = &config;
+        let gate_size = mode.gate_count() * c.hidden_size;
+        let directions = c.num_directions();
+        let real_hidden_size = c.real_hidden_size();
+        let mut specs = Vec::new();
+        for layer in 0..c.num_layers {
             for direction in 0..directions {
-                let layer_input_size = if layer == 0 { config.input_size } else { config.hidden_size * directions };
+                let layer_input_size = if layer == 0 { c.input_size } else { real_hidden_size * directions };
                 let suffix = if direction == 1 { "_reverse" } else { "" };
                 let mut shapes = vec![
                     ("weight_ih", vec![gate_size, layer_input_size]),
-                    ("weight_hh", vec![gate_size, config.hidden_size]),
+                    ("weight_hh", vec![gate_size, real_hidden_size]),
                 ];
-                if config.bias {
+                if c.bias {
                     shapes.push(("bias_ih", vec![gate_size]));
                     shapes.push(("bias_hh", vec![gate_size]));
                 }
-                for (stem, dims) in shapes {
-                    let name = format!("{stem}_l{layer}{suffix}");
-                    flat_weights.push(new_parameter(path, module, &name, &dims)?);
-                    flat_weight_names.push(name);
+                if c.proj_size > 0 {
+                    shapes.push(("weight_hr", vec![c.proj_size, c.hidden_size]));
                 }
+                specs.extend(shapes.into_iter().map(|(stem, dims)| (format!("{stem}_l{layer}{suffix}"), dims)));
             }
         }
-        let mut base = RnnBase { module, config, flat_weights, flat_weight_names, training: true };
+        let flat_weights = new_parameters(path, mode.name(), &specs)?;
+        let flat_weight_names = specs.into_iter().map(|(name, _)| name).collect();
+        let mut base = RnnBase { mode, config, flat_weights, flat_weight_names, training: true };
         base.reset_parameters();
         Ok(base)
     }
@@ -93,6 +96,17 @@ impl RnnBase {
         ensure!(c.input_size > 0, "{module}: input_size must be greater than zero, got {}", c.input_size);
         ensure!(c.hidden_size > 0, "{module}: hidden_size must be greater than zero, got {}", c.hidden_size);
         ensure!(c.num_layers > 0, "{module}: num_layers must be greater than zero, got {}", c.num_layers);
+        ensure!(
+            c.proj_size >= 0,
+            "{module}: proj_size should be a positive integer or zero to disable projections, got {}",
+            c.proj_size
+        );
+        ensure!(
+            c.proj_size < c.hidden_size,
+            "{module}: proj_size has to be smaller than hidden_size, got proj_size {} and hidden_size {}",
+            c.proj_size,
+            c.hidden_size
+        );
         Ok(())
     }
 
@@ -105,109 +119,188 @@ impl RnnBase {
         }
     }
 
-    /// PyTorch's forward preamble: accepts batched (3-D) or unbatched (2-D) input, checks the
-    /// given initial state or makes a zero one of `state_size` features, and runs
-    /// `check_forward_args`.
-    pub fn prepare(&self, input: &Tensor, hx: Option<&Tensor>, state_size: i64) -> Result<Prepared> {
-        let module = self.module;
+    /// The feature size of each state tensor: `[h]`, or `[h, c]` for LSTM (`h` projected to
+    /// `proj_size` when set).
+    fn state_sizes(&self) -> Vec<i64> {
+        let c = &self.config;
+        match self.mode {
+            Mode::Lstm => vec![c.real_hidden_size(), c.hidden_size],
+            _ => vec![c.hidden_size],
+        }
+    }
+
+    /// Zeros for every state tensor, `(layers * directions, batch, size)`.
+    pub fn zero_state(&self, batch: i64, kind: Kind, device: tch::Device) -> Result<Vec<Tensor>> {
+        let layers = self.config.num_layers * self.config.num_directions();
+        self.state_sizes().into_iter().map(|size| Ok(Tensor::f_zeros([layers, batch, size], (kind, device))?)).collect()
+    }
+
+    /// The module's forward on a padded sequence, as PyTorch's: checks `input` and the initial
+    /// state `hx` (empty for zeros; one tensor, or `(h, c)` for LSTM), runs the native op and
+    /// returns the output and the final state.
+    pub fn forward_padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
+        self.ensure_state_count(hx)?;
+        let hx = (!hx.is_empty()).then_some(hx);
+        let module = self.mode.name();
         let dim = input.dim();
         if dim != 2 && dim != 3 {
             bail!("{module}: Expected input to be 2D or 3D, got {dim}D tensor instead (shape {})", shape(input));
         }
         let is_batched = dim == 3;
         let batch_dim = if self.config.batch_first { 0 } else { 1 };
-        let (input, hx) = if is_batched {
-            if let Some(h) = hx {
-                ensure!(
-                    h.dim() == 3,
-                    "{module}: For batched 3-D input, hx should also be 3-D but got {}-D tensor (shape {})",
-                    h.dim(),
-                    shape(h)
+        if let Some(hx) = hx {
+            let state_dim = if is_batched { 3 } else { 2 };
+            if hx.iter().any(|h| h.dim() != state_dim) {
+                let dims: Vec<String> = hx.iter().map(|h| format!("{}-D", h.dim())).collect();
+                let shapes: Vec<String> = hx.iter().map(|h| shape(h)).collect();
+                let (kind, what) = if is_batched { ("batched 3-D", "3-D") } else { ("unbatched 2-D", "2-D") };
+                if self.mode == Mode::Lstm {
+                    bail!(
+                        "{module}: For {kind} input, hx and cx should also be {what} but got ({}) tensors (shapes {})",
+                        dims.join(", "),
+                        shapes.join(", ")
+                    );
+                }
+                bail!(
+                    "{module}: For {kind} input, hx should also be {what} but got {} tensor (shape {})",
+                    dims[0],
+                    shapes[0]
                 );
             }
-            (input.shallow_clone(), hx.map(Tensor::shallow_clone))
-        } else {
-            let hx = match hx {
-                Some(h) if h.dim() != 2 => bail!(
-                    "{module}: For unbatched 2-D input, hx should also be 2-D but got {}-D tensor (shape {})",
-                    h.dim(),
-                    shape(h)
-                ),
-                Some(h) => Some(h.f_unsqueeze(1)?),
-                None => None,
-            };
-            (input.f_unsqueeze(batch_dim)?, hx)
+        }
+        let input = if is_batched { input.shallow_clone() } else { input.f_unsqueeze(batch_dim)? };
+        let hx = match hx {
+            Some(hx) if is_batched => hx.iter().map(|h| h.shallow_clone()).collect(),
+            Some(hx) => hx.iter().map(|h| h.f_unsqueeze(1)).collect::<Result<Vec<_>, _>>()?,
+            None => self.zero_state(input.size()[batch_dim as usize], input.kind(), input.device())?,
         };
-        let seq_dim = if self.config.batch_first { 1 } else { 0 };
+        let seq_dim = 1 - batch_dim;
         ensure!(
-            input.size()[seq_dim] > 0,
+            input.size()[seq_dim as usize] > 0,
             "{module}: Expected sequence length to be larger than 0, got input shape {}",
             shape(&input)
         );
-        let max_batch_size = input.size()[batch_dim as usize];
-        let hx = match hx {
-            Some(h) => h,
-            None => Tensor::f_zeros(
-                [self.config.num_layers * self.config.num_directions(), max_batch_size, state_size],
-                (input.kind(), input.device()),
-            )?,
-        };
-        self.check_forward_args(&input, &hx, state_size)?;
-        Ok(Prepared { input, hx, is_batched, batch_dim })
+        self.check_forward_args(&input, &hx, None)?;
+        let (output, state) = self.native(&input, None, &hx)?;
+        if is_batched {
+            Ok((output, state))
+        } else {
+            let state = state.iter().map(|s| s.f_squeeze_dim(1)).collect::<Result<Vec<_>, _>>()?;
+            Ok((output.f_squeeze_dim(batch_dim)?, state))
+        }
     }
 
-    /// PyTorch's `check_input` and `check_hidden_size` for a (batched) input and state.
-    fn check_forward_args(&self, input: &Tensor, hx: &Tensor, state_size: i64) -> Result<()> {
-        let module = self.module;
+    /// The module's forward on a packed sequence, as PyTorch's: the given state is reordered
+    /// into packing order for the native op, and the final state back into the caller's order.
+    pub fn forward_packed(&self, packed: &PackedSequence, hx: &[&Tensor]) -> Result<(PackedSequence, Vec<Tensor>)> {
+        self.ensure_state_count(hx)?;
+        let data = packed.data();
+        let hx = if hx.is_empty() {
+            self.zero_state(packed.max_batch_size(), data.kind(), data.device())?
+        } else {
+            // Each batch entry of the given state belongs to the sequence the user put there.
+            hx.iter().map(|h| packed.sort_state(h)).collect::<Result<Vec<_>>>()?
+        };
+        self.check_forward_args(data, &hx, Some(packed.max_batch_size()))?;
+        let (output, state) = self.native(data, Some(packed.batch_sizes()), &hx)?;
+        let state = state.iter().map(|s| packed.unsort_state(s)).collect::<Result<Vec<_>>>()?;
+        Ok((packed.with_data(output), state))
+    }
+
+    /// The typed public APIs pass no state or a whole one; anything else is a bug here.
+    fn ensure_state_count(&self, hx: &[&Tensor]) -> Result<()> {
+        let (module, expected) = (self.mode.name(), self.mode.state_count());
+        ensure!(
+            hx.is_empty() || hx.len() == expected,
+            "{module}: expected {expected} state tensor(s), got {}",
+            hx.len()
+        );
+        Ok(())
+    }
+
+    /// PyTorch's `check_input` and `check_hidden_size` for a (batched) input, or a packed
+    /// sequence's data (2-D, `packed_batch` its largest batch), and the state.
+    fn check_forward_args(&self, input: &Tensor, hx: &[Tensor], packed_batch: Option<i64>) -> Result<()> {
+        let module = self.mode.name();
         let device = self.flat_weights[0].device();
         ensure_device(module, "input", input, device)?;
-        ensure_device(module, "hx", hx, device)?;
         let weight_kind = self.flat_weights[0].kind();
         ensure!(
             input.kind() == weight_kind,
             "{module}: input dtype ({:?}) does not match weight dtype ({weight_kind:?}); convert the input or the model",
             input.kind()
         );
-        let features = input.size()[2];
+        let expected_dim = if packed_batch.is_some() { 2 } else { 3 };
+        ensure!(
+            input.dim() == expected_dim,
+            "{module}: input must have {expected_dim} dimensions, got {} (shape {})",
+            input.dim(),
+            shape(input)
+        );
+        let features = input.size()[expected_dim - 1];
         ensure!(
             features == self.config.input_size,
             "{module}: input.size(-1) must be equal to input_size. Expected {}, got {features} (input shape {})",
             self.config.input_size,
             shape(input)
         );
-        let batch = input.size()[if self.config.batch_first { 0 } else { 1 }];
-        let expected = [self.config.num_layers * self.config.num_directions(), batch, state_size];
-        ensure!(
-            hx.size() == expected,
-            "{module}: Expected hidden size ({}, {}, {}), got {}",
-            expected[0],
-            expected[1],
-            expected[2],
-            shape(hx)
-        );
-        ensure!(
-            hx.kind() == input.kind(),
-            "{module}: hx dtype ({:?}) does not match input dtype ({:?})",
-            hx.kind(),
-            input.kind()
-        );
+        let batch = packed_batch.unwrap_or_else(|| input.size()[if self.config.batch_first { 0 } else { 1 }]);
+        let layers = self.config.num_layers * self.config.num_directions();
+        for (i, (h, size)) in hx.iter().zip(self.state_sizes()).enumerate() {
+            let label = if self.mode == Mode::Lstm { format!("hidden[{i}] size") } else { "hidden size".into() };
+            ensure_device(module, if i == 0 { "hx" } else { "cx" }, h, device)?;
+            ensure!(
+                h.size() == [layers, batch, size],
+                "{module}: Expected {label} ({layers}, {batch}, {size}), got {}",
+                shape(h)
+            );
+            ensure!(
+                h.kind() == input.kind(),
+                "{module}: hx dtype ({:?}) does not match input dtype ({:?})",
+                h.kind(),
+                input.kind()
+            );
+        }
         Ok(())
     }
 
-    /// Undoes the batching that [`prepare`](Self::prepare) added to unbatched input:
-    /// `output.squeeze(batch_dim)`, `state.squeeze(1)`, exactly as PyTorch does.
-    pub fn finish(&self, prepared: &Prepared, output: Tensor, state: Tensor) -> Result<(Tensor, Tensor)> {
-        if prepared.is_batched {
-            Ok((output, state))
-        } else {
-            Ok((output.f_squeeze_dim(prepared.batch_dim)?, state.f_squeeze_dim(1)?))
+    /// The native op of the mode, on padded input or (with `batch_sizes`) on packed data.
+    fn native(&self, input: &Tensor, batch_sizes: Option<&Tensor>, hx: &[Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
+        let (c, w, train) = (&self.config, &self.flat_weights, self.training);
+        let (layers, dropout, bi, bias) = (c.num_layers, c.dropout, c.bidirectional, c.bias);
+        let single = |native: SingleStateNative, native_data: SingleStateNativeData| -> Result<(Tensor, Vec<Tensor>)> {
+            let (output, h) = match batch_sizes {
+                None => native(input, &hx[0], w, bias, layers, dropout, train, bi, c.batch_first)?,
+                Some(sizes) => native_data(input, sizes, &hx[0], w, bias, layers, dropout, train, bi)?,
+            };
+            Ok((output, vec![h]))
+        };
+        match self.mode {
+            Mode::RnnTanh => single(Tensor::f_rnn_tanh::<Tensor>, Tensor::f_rnn_tanh_data::<Tensor>),
+            Mode::RnnRelu => single(Tensor::f_rnn_relu::<Tensor>, Tensor::f_rnn_relu_data::<Tensor>),
+            Mode::Gru => single(Tensor::f_gru::<Tensor>, Tensor::f_gru_data::<Tensor>),
+            Mode::Lstm => {
+                let (output, h, cell) = match batch_sizes {
+                    None => input.f_lstm(hx, w, bias, layers, dropout, train, bi, c.batch_first)?,
+                    Some(sizes) => Tensor::f_lstm_data(input, sizes, hx, w, bias, layers, dropout, train, bi)?,
+                };
+                Ok((output, vec![h, cell]))
+            }
         }
+    }
+
+    /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
+    pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
+        self.flat_weight_names.iter().map(String::as_str).zip(&self.flat_weights)
     }
 
     /// PyTorch's `extra_repr`: the sizes, then only the options that differ from the defaults.
     pub fn extra_repr(&self) -> String {
         let c = &self.config;
         let mut s = format!("{}, {}", c.input_size, c.hidden_size);
+        if c.proj_size != 0 {
+            s += &format!(", proj_size={}", c.proj_size);
+        }
         if c.num_layers != 1 {
             s += &format!(", num_layers={}", c.num_layers);
         }
@@ -226,3 +319,50 @@ impl RnnBase {
         s
     }
 }
+
+/// `rnn_tanh`, `rnn_relu` and `gru` on padded input.
+type SingleStateNative =
+    fn(&Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool, bool) -> Result<(Tensor, Tensor), tch::TchError>;
+
+/// `rnn_tanh`, `rnn_relu` and `gru` on packed data (`data, batch_sizes, hx, ...`).
+type SingleStateNativeData =
+    fn(&Tensor, &Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool) -> Result<(Tensor, Tensor), tch::TchError>;
+
+/// The methods every multi-layer recurrent module has, PyTorch's `RNNBase` methods and the
+/// `Module` ones, written once for [`Rnn`](crate::nn::Rnn), [`Lstm`](crate::nn::Lstm) and
+/// [`Gru`](crate::nn::Gru) (each keeps its base in a field `base`).
+macro_rules! recurrent_module_methods {
+    ($module:ty) => {
+        impl $module {
+            /// Sets training mode (`true`, the default) or evaluation mode (`false`), like
+            /// `module.train(mode)`; dropout between layers acts only in training mode.
+            pub fn train(&mut self, mode: bool) {
+                self.base.training = mode;
+            }
+
+            /// Evaluation mode, like `module.eval()`.
+            pub fn eval(&mut self) {
+                self.train(false);
+            }
+
+            /// Whether the module is in training mode.
+            pub fn is_training(&self) -> bool {
+                self.base.training
+            }
+
+            /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
+            pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
+                self.base.named_parameters()
+            }
+        }
+
+        impl std::fmt::Display for $module {
+            /// PyTorch's module repr, e.g. `LSTM(4, 8, proj_size=2, num_layers=2)` (which, as in
+            /// PyTorch, shows no nonlinearity).
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}({})", self.base.mode.name(), self.base.extra_repr())
+            }
+        }
+    };
+}
+pub(crate) use recurrent_module_methods;

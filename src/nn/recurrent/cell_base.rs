@@ -1,21 +1,22 @@
-//! The single-step cell base shared by RNNCell (and, later, LSTMCell and GRUCell), as PyTorch's
+//! The single-step cell base shared by RNNCell, LSTMCell and GRUCell, as PyTorch's
 //! `RNNCellBase(num_chunks)`: parameters `weight_ih (chunks * hidden, input)`,
 //! `weight_hh (chunks * hidden, hidden)` and optional biases, all from
-//! U(-1/sqrt(hidden), 1/sqrt(hidden)); plus the checks and batching every cell forward does.
+//! U(-1/sqrt(hidden), 1/sqrt(hidden)); plus the checks and batching every cell forward does, for
+//! a state that is one tensor or an `(h, c)` pair, and the native call.
 
 use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 use tch::nn::Path;
 
+use super::mode::Mode;
 use crate::nn::check::{ensure_device, shape};
 use crate::nn::init;
-use crate::nn::param::new_parameter;
+use crate::nn::param::new_parameters;
 
 /// Parameters and validation of a recurrent cell (PyTorch's `RNNCellBase`).
 #[derive(Debug)]
 pub(crate) struct RnnCellBase {
-    /// Module name used in error messages ("RNNCell", "LSTMCell", "GRUCell").
-    pub module: &'static str,
+    pub mode: Mode,
     pub input_size: i64,
     pub hidden_size: i64,
     pub weight_ih: Tensor,
@@ -24,38 +25,24 @@ pub(crate) struct RnnCellBase {
     pub bias_hh: Option<Tensor>,
 }
 
-/// A cell's input and state made batched, and whether to squeeze the result back.
-pub(crate) struct PreparedStep {
-    pub input: Tensor,
-    pub hx: Tensor,
-    pub is_batched: bool,
-}
-
 impl RnnCellBase {
-    /// Registers `weight_ih`, `weight_hh` (and `bias_ih`, `bias_hh`) with `num_chunks` gate
+    /// Registers `weight_ih`, `weight_hh` (and `bias_ih`, `bias_hh`) with the mode's gate
     /// blocks, then draws them in that order as PyTorch's `reset_parameters` does.
-    pub fn new(
-        path: &Path,
-        module: &'static str,
-        input_size: i64,
-        hidden_size: i64,
-        bias: bool,
-        num_chunks: i64,
-    ) -> Result<Self> {
+    pub fn new(path: &Path, mode: Mode, input_size: i64, hidden_size: i64, bias: bool) -> Result<Self> {
+        let module = mode.cell_name();
         ensure!(input_size > 0, "{module}: input_size must be greater than zero, got {input_size}");
         ensure!(hidden_size > 0, "{module}: hidden_size must be greater than zero, got {hidden_size}");
-        let gates = num_chunks * hidden_size;
-        let weight_ih = new_parameter(path, module, "weight_ih", &[gates, input_size])?;
-        let weight_hh = new_parameter(path, module, "weight_hh", &[gates, hidden_size])?;
-        let (bias_ih, bias_hh) = if bias {
-            (
-                Some(new_parameter(path, module, "bias_ih", &[gates])?),
-                Some(new_parameter(path, module, "bias_hh", &[gates])?),
-            )
-        } else {
-            (None, None)
-        };
-        let mut cell = RnnCellBase { module, input_size, hidden_size, weight_ih, weight_hh, bias_ih, bias_hh };
+        let gates = mode.gate_count() * hidden_size;
+        let mut specs =
+            vec![("weight_ih".to_string(), vec![gates, input_size]), ("weight_hh".into(), vec![gates, hidden_size])];
+        if bias {
+            specs.push(("bias_ih".into(), vec![gates]));
+            specs.push(("bias_hh".into(), vec![gates]));
+        }
+        let mut params = new_parameters(path, module, &specs)?.into_iter();
+        let (weight_ih, weight_hh) = (params.next().expect("weight_ih"), params.next().expect("weight_hh"));
+        let (bias_ih, bias_hh) = (params.next(), params.next());
+        let mut cell = RnnCellBase { mode, input_size, hidden_size, weight_ih, weight_hh, bias_ih, bias_hh };
         cell.reset_parameters();
         Ok(cell)
     }
@@ -74,67 +61,106 @@ impl RnnCellBase {
         }
     }
 
-    /// PyTorch's cell forward preamble (1-D or 2-D input, optional state, zeros if omitted),
-    /// plus the size checks that libtorch would otherwise raise as exceptions.
-    pub fn prepare(&self, input: &Tensor, hx: Option<&Tensor>) -> Result<PreparedStep> {
-        let module = self.module;
+    /// How the state's tensors are named in messages: `hidden`, or `hx[0]`, `hx[1]` for LSTM.
+    fn state_label(&self, i: usize) -> String {
+        if self.mode == Mode::Lstm { format!("hx[{i}]") } else { "hidden".into() }
+    }
+
+    /// One step, as PyTorch's cell forward: 1-D or 2-D input, a state (empty for zeros; one
+    /// tensor, or `(h, c)` for LSTM) of the same batching, the size checks that libtorch would
+    /// otherwise raise as exceptions, the native op, and the next state.
+    pub fn forward(&self, input: &Tensor, hx: &[&Tensor]) -> Result<Vec<Tensor>> {
+        let module = self.mode.cell_name();
+        let state_count = self.mode.state_count();
+        ensure!(
+            hx.is_empty() || hx.len() == state_count,
+            "{module}: expected {state_count} state tensor(s), got {}",
+            hx.len()
+        );
         if !(1..=2).contains(&input.dim()) {
             bail!("{module}: Expected input to be 1D or 2D, got {}D instead (shape {})", input.dim(), shape(input));
         }
-        if let Some(h) = hx
-            && !(1..=2).contains(&h.dim())
-        {
-            bail!("{module}: Expected hidden to be 1D or 2D, got {}D instead (shape {})", h.dim(), shape(h));
+        for (i, h) in hx.iter().enumerate() {
+            if !(1..=2).contains(&h.dim()) {
+                let label = self.state_label(i);
+                bail!("{module}: Expected {label} to be 1D or 2D, got {}D instead (shape {})", h.dim(), shape(h));
+            }
         }
         let is_batched = input.dim() == 2;
         let input = if is_batched { input.shallow_clone() } else { input.f_unsqueeze(0)? };
-        let hx = match hx {
-            None => Tensor::f_zeros([input.size()[0], self.hidden_size], (input.kind(), input.device()))?,
-            Some(h) if !is_batched => h.f_unsqueeze(0)?,
-            Some(h) => h.shallow_clone(),
+        let hx: Vec<Tensor> = if hx.is_empty() {
+            let zeros = Tensor::f_zeros([input.size()[0], self.hidden_size], (input.kind(), input.device()))?;
+            (0..state_count).map(|_| zeros.shallow_clone()).collect()
+        } else if is_batched {
+            hx.iter().map(|h| h.shallow_clone()).collect()
+        } else {
+            hx.iter().map(|h| h.f_unsqueeze(0)).collect::<Result<_, _>>()?
         };
-        ensure!(
-            hx.dim() == 2,
-            "{module}: Expected hidden to be 1D for 1D input (2D for 2D input), got hidden shape {} for input shape {}",
-            shape(&hx),
-            shape(&input)
-        );
+        self.check(&input, &hx)?;
+        let (w_ih, w_hh, b_ih, b_hh) = (&self.weight_ih, &self.weight_hh, self.bias_ih.as_ref(), self.bias_hh.as_ref());
+        let next = match self.mode {
+            Mode::RnnTanh => vec![input.f_rnn_tanh_cell(&hx[0], w_ih, w_hh, b_ih, b_hh)?],
+            Mode::RnnRelu => vec![input.f_rnn_relu_cell(&hx[0], w_ih, w_hh, b_ih, b_hh)?],
+            Mode::Gru => vec![input.f_gru_cell(&hx[0], w_ih, w_hh, b_ih, b_hh)?],
+            Mode::Lstm => {
+                let (b_ih, b_hh) = (b_ih.map(Tensor::shallow_clone), b_hh.map(Tensor::shallow_clone));
+                let (h, c) = input.f_lstm_cell(&hx, w_ih, w_hh, b_ih, b_hh)?;
+                vec![h, c]
+            }
+        };
+        if is_batched { Ok(next) } else { next.iter().map(|t| Ok(t.f_squeeze_dim(0)?)).collect() }
+    }
+
+    /// The checks of libtorch's `check_rnn_cell_forward_input` / `_hidden`, plus device and
+    /// dtype, on the batched input and state.
+    fn check(&self, input: &Tensor, hx: &[Tensor]) -> Result<()> {
+        let module = self.mode.cell_name();
         let (batch, features) = (input.size()[0], input.size()[1]);
         ensure!(
             features == self.input_size,
             "{module}: input has inconsistent input_size: got {features} expected {} (input shape {})",
             self.input_size,
-            shape(&input)
+            shape(input)
         );
-        ensure!(
-            hx.size()[1] == self.hidden_size,
-            "{module}: hidden has inconsistent hidden_size: got {}, expected {} (hidden shape {})",
-            hx.size()[1],
-            self.hidden_size,
-            shape(&hx)
-        );
-        ensure!(
-            hx.size()[0] == batch,
-            "{module}: Input batch size {batch} doesn't match hidden batch size {} (input shape {}, hidden shape {})",
-            hx.size()[0],
-            shape(&input),
-            shape(&hx)
-        );
-        ensure_device(module, "input", &input, self.weight_ih.device())?;
-        ensure_device(module, "hidden", &hx, self.weight_ih.device())?;
+        let device = self.weight_ih.device();
+        ensure_device(module, "input", input, device)?;
         let weight_kind = self.weight_ih.kind();
+        for (i, h) in hx.iter().enumerate() {
+            let label = self.state_label(i);
+            ensure!(
+                h.dim() == 2,
+                "{module}: Expected {label} to be 1D for 1D input (2D for 2D input), got {label} shape {} for input shape {}",
+                shape(h),
+                shape(input)
+            );
+            ensure!(
+                h.size()[1] == self.hidden_size,
+                "{module}: {label} has inconsistent hidden_size: got {}, expected {} ({label} shape {})",
+                h.size()[1],
+                self.hidden_size,
+                shape(h)
+            );
+            ensure!(
+                h.size()[0] == batch,
+                "{module}: Input batch size {batch} doesn't match {label} batch size {} (input shape {}, {label} shape {})",
+                h.size()[0],
+                shape(input),
+                shape(h)
+            );
+            ensure_device(module, &label, h, device)?;
+            ensure!(
+                h.kind() == weight_kind,
+                "{module}: expected input and {label} of dtype {weight_kind:?}, got {:?} and {:?}",
+                input.kind(),
+                h.kind()
+            );
+        }
         ensure!(
-            input.kind() == weight_kind && hx.kind() == weight_kind,
-            "{module}: expected input and hidden of dtype {weight_kind:?}, got {:?} and {:?}",
-            input.kind(),
-            hx.kind()
+            input.kind() == weight_kind,
+            "{module}: expected input and hidden of dtype {weight_kind:?}, got {:?}",
+            input.kind()
         );
-        Ok(PreparedStep { input, hx, is_batched })
-    }
-
-    /// `ret.squeeze(0)` for unbatched input, as PyTorch does.
-    pub fn finish(&self, step: &PreparedStep, ret: Tensor) -> Result<Tensor> {
-        if step.is_batched { Ok(ret) } else { Ok(ret.f_squeeze_dim(0)?) }
+        Ok(())
     }
 
     /// PyTorch's `extra_repr`: `input, hidden[, bias=False]`.

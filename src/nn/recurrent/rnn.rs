@@ -1,15 +1,16 @@
-//! `torch.nn.RNN`: a multi-layer Elman RNN over libtorch's native `rnn_tanh` / `rnn_relu`.
+//! `torch.nn.RNN`: a multi-layer Elman RNN over libtorch's native `rnn_tanh` / `rnn_relu`
+//! (and their packed forms).
 
-use std::fmt;
+use std::borrow::Borrow;
 
 use anyhow::Result;
-use std::borrow::Borrow;
 use tch::Tensor;
-
 use tch::nn::Path;
 
-use super::base::{BaseConfig, RnnBase};
+use super::base::{BaseConfig, RnnBase, recurrent_module_methods};
 use super::nonlinearity::Nonlinearity;
+use super::state::single;
+use crate::nn::packed::PackedSequence;
 
 /// The arguments of `torch.nn.RNN(...)`, each with PyTorch's default.
 ///
@@ -58,6 +59,21 @@ impl Default for RnnConfig {
     }
 }
 
+impl From<RnnConfig> for BaseConfig {
+    fn from(c: RnnConfig) -> Self {
+        BaseConfig {
+            input_size: c.input_size,
+            hidden_size: c.hidden_size,
+            num_layers: c.num_layers,
+            bias: c.bias,
+            batch_first: c.batch_first,
+            dropout: c.dropout,
+            bidirectional: c.bidirectional,
+            proj_size: 0,
+        }
+    }
+}
+
 /// A multi-layer Elman RNN, `torch.nn.RNN`:
 /// `h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)` (or relu) for each layer, the
 /// outputs of one layer being the inputs of the next.
@@ -68,7 +84,8 @@ impl Default for RnnConfig {
 /// U(-1/sqrt(hidden), 1/sqrt(hidden)) in that order.
 ///
 /// # Shapes
-/// - input: `(L, N, H_in)`, `(N, L, H_in)` with `batch_first`, or unbatched `(L, H_in)`
+/// - input: `(L, N, H_in)`, `(N, L, H_in)` with `batch_first`, or unbatched `(L, H_in)`; or a
+///   [`PackedSequence`] with [`forward_packed`](Self::forward_packed)
 /// - h0 (optional, zeros if omitted): `(D * num_layers, N, H_out)` or unbatched
 ///   `(D * num_layers, H_out)`
 /// - output: `(L, N, D * H_out)` (`(N, L, D * H_out)` with `batch_first`, `(L, D * H_out)`
@@ -85,76 +102,39 @@ impl Default for RnnConfig {
 /// ```
 #[derive(Debug)]
 pub struct Rnn {
-    base: RnnBase,
-    nonlinearity: Nonlinearity,
+    pub(crate) base: RnnBase,
 }
 
 impl Rnn {
     /// Creates the layer's parameters under `path` and initialises them as PyTorch does.
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RnnConfig) -> Result<Self> {
-        let path = path.borrow();
-        let base_config = BaseConfig {
-            input_size: config.input_size,
-            hidden_size: config.hidden_size,
-            num_layers: config.num_layers,
-            bias: config.bias,
-            batch_first: config.batch_first,
-            dropout: config.dropout,
-            bidirectional: config.bidirectional,
-        };
-        let base = RnnBase::new(path, "RNN", 1, base_config)?;
-        Ok(Rnn { base, nonlinearity: config.nonlinearity })
+        Ok(Rnn { base: RnnBase::new(path.borrow(), config.nonlinearity.into(), config.into())? })
     }
 
     /// Runs the whole sequence: returns `(output, h_n)`. See the type's docs for shapes.
     pub fn forward(&self, input: &Tensor, h0: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
-        let base = &self.base;
-        let c = &base.config;
-        let p = base.prepare(input, h0, c.hidden_size)?;
-        let native = match self.nonlinearity {
-            Nonlinearity::Tanh => Tensor::f_rnn_tanh::<Tensor>,
-            Nonlinearity::Relu => Tensor::f_rnn_relu::<Tensor>,
-        };
-        let (output, h_n) = native(
-            &p.input,
-            &p.hx,
-            &base.flat_weights,
-            c.bias,
-            c.num_layers,
-            c.dropout,
-            base.training,
-            c.bidirectional,
-            c.batch_first,
-        )?;
-        base.finish(&p, output, h_n)
+        let (output, state) = self.base.forward_padded(input, h0.as_slice())?;
+        Ok((output, single(state)))
     }
 
-    /// Sets training mode (`true`, the default) or evaluation mode (`false`), like
-    /// `module.train(mode)`; dropout between layers acts only in training mode.
-    pub fn train(&mut self, mode: bool) {
-        self.base.training = mode;
-    }
-
-    /// Evaluation mode, like `module.eval()`.
-    pub fn eval(&mut self) {
-        self.train(false);
-    }
-
-    /// Whether the module is in training mode.
-    pub fn is_training(&self) -> bool {
-        self.base.training
-    }
-
-    /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
-    pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
-        self.base.flat_weight_names.iter().map(String::as_str).zip(&self.base.flat_weights)
+    /// Runs a packed batch of sequences of different lengths: returns the output, packed
+    /// the same way, and `h_n` `(D * num_layers, N, H_out)`, the state after each sequence's
+    /// own last step, in the batch order the sequences were given in (as `h0`).
+    ///
+    /// ```
+    /// use tch::{nn::VarStore, Device, Kind, Tensor};
+    /// use tch_rnn::nn::{pack_sequence, Rnn, RnnConfig};
+    /// let vs = VarStore::new(Device::Cpu);
+    /// let rnn = Rnn::new(vs.root(), RnnConfig { input_size: 4, hidden_size: 2, ..Default::default() })?;
+    /// let words = [5, 3].map(|len| Tensor::randn([len, 4], (Kind::Float, Device::Cpu)));
+    /// let (output, h_n) = rnn.forward_packed(&pack_sequence(&words, true)?, None)?;
+    /// assert_eq!((output.data().size(), h_n.size()), (vec![8, 2], vec![1, 2, 2]));
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn forward_packed(&self, input: &PackedSequence, h0: Option<&Tensor>) -> Result<(PackedSequence, Tensor)> {
+        let (output, state) = self.base.forward_packed(input, h0.as_slice())?;
+        Ok((output, single(state)))
     }
 }
 
-impl fmt::Display for Rnn {
-    /// PyTorch's module repr, e.g. `RNN(4, 2, num_layers=2, batch_first=True)` (which, as in
-    /// PyTorch, does not show the nonlinearity).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RNN({})", self.base.extra_repr())
-    }
-}
+recurrent_module_methods!(Rnn);

@@ -1,16 +1,17 @@
 //! `torch.nn.RNNCell`: one step of an Elman RNN over libtorch's native `rnn_tanh_cell` /
 //! `rnn_relu_cell`.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use anyhow::Result;
-use std::borrow::Borrow;
 use tch::Tensor;
-
 use tch::nn::Path;
 
 use super::cell_base::RnnCellBase;
+use super::mode::Mode;
 use super::nonlinearity::Nonlinearity;
+use super::state::single;
 
 /// The arguments of `torch.nn.RNNCell(...)`, each with PyTorch's default.
 ///
@@ -63,36 +64,27 @@ impl Default for RnnCellConfig {
 #[derive(Debug)]
 pub struct RnnCell {
     base: RnnCellBase,
-    nonlinearity: Nonlinearity,
 }
 
 impl RnnCell {
     /// Creates the cell's parameters under `path` and initialises them as PyTorch does.
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RnnCellConfig) -> Result<Self> {
-        let path = path.borrow();
-        let base = RnnCellBase::new(path, "RNNCell", config.input_size, config.hidden_size, config.bias, 1)?;
-        Ok(RnnCell { base, nonlinearity: config.nonlinearity })
+        let RnnCellConfig { input_size, hidden_size, bias, nonlinearity } = config;
+        Ok(RnnCell { base: RnnCellBase::new(path.borrow(), nonlinearity.into(), input_size, hidden_size, bias)? })
     }
 
     /// One step: returns the next hidden state. See the type's docs for shapes.
     pub fn forward(&self, input: &Tensor, hx: Option<&Tensor>) -> Result<Tensor> {
-        let b = &self.base;
-        let step = b.prepare(input, hx)?;
-        let native = match self.nonlinearity {
-            Nonlinearity::Tanh => Tensor::f_rnn_tanh_cell::<&Tensor>,
-            Nonlinearity::Relu => Tensor::f_rnn_relu_cell::<&Tensor>,
-        };
-        let ret = native(&step.input, &step.hx, &b.weight_ih, &b.weight_hh, b.bias_ih.as_ref(), b.bias_hh.as_ref())?;
-        b.finish(&step, ret)
+        Ok(single(self.base.forward(input, hx.as_slice())?))
     }
 }
 
 impl fmt::Display for RnnCell {
-    /// PyTorch's module repr, e.g. `RNNCell(4, 2)`.
+    /// PyTorch's module repr, e.g. `RNNCell(4, 2)` or `RNNCell(4, 2, nonlinearity=relu)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RNNCell({}", self.base.extra_repr())?;
-        if self.nonlinearity != Nonlinearity::Tanh {
-            write!(f, ", nonlinearity={}", self.nonlinearity)?;
+        if self.base.mode == Mode::RnnRelu {
+            write!(f, ", nonlinearity={}", Nonlinearity::Relu)?;
         }
         f.write_str(")")
     }

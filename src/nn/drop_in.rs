@@ -1,0 +1,113 @@
+//! tch's own traits, so that code written for tch's layers runs on ours by changing only the
+//! constructor: [`Linear`] and [`Embedding`] are `tch::nn::Module`s, and [`Rnn`], [`Lstm`] and
+//! [`Gru`] are `tch::nn::RNN`s with tch's state types (`LSTMState` for the LSTM, the one-tensor
+//! `GRUState` for the GRU and the RNN). The trait methods cannot return errors: where ours would,
+//! they panic with the same one-line message, as tch's own modules do.
+//!
+//! ```
+//! use tch::nn::{Module, RNN, VarStore};
+//! use tch::{Device, Kind, Tensor};
+//! use tch_rnn::nn::{Linear, Lstm, LstmConfig};
+//!
+//! let vs = VarStore::new(Device::Cpu);
+//! // Was: tch::nn::lstm(vs.root() / "lstm", 4, 8, Default::default()) (tch's default is batch_first).
+//! let lstm = Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 8, batch_first: true, ..Default::default() })?;
+//! let fc = Linear::new(vs.root() / "fc", 8, 2, Default::default())?;
+//! let (output, state) = lstm.seq(&Tensor::randn([3, 5, 4], (Kind::Float, Device::Cpu)));
+//! assert_eq!((output.apply(&fc).size(), state.h().size()), (vec![3, 5, 2], vec![1, 3, 8]));
+//! # anyhow::Ok(())
+//! ```
+
+use tch::Tensor;
+use tch::nn::{GRUState, LSTMState, Module, RNN};
+
+use crate::nn::recurrent::RnnBase;
+use crate::nn::{Embedding, Gru, Linear, Lstm, Rnn};
+
+/// Unwraps a result the way tch's modules fail: a panic with the error's one-line message.
+fn or_panic<T>(result: anyhow::Result<T>) -> T {
+    result.unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+impl Module for Linear {
+    /// [`Linear::forward`]; panics with its message on bad input.
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        or_panic(Linear::forward(self, xs))
+    }
+}
+
+impl Module for Embedding {
+    /// [`Embedding::forward`]; panics with its message on bad input.
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        or_panic(Embedding::forward(self, xs))
+    }
+}
+
+/// Zeros `(layers * directions, batch, size)` for each state tensor, of the parameters' dtype
+/// and device.
+fn zeros(base: &RnnBase, batch: i64) -> Vec<Tensor> {
+    let weight = &base.flat_weights[0];
+    or_panic(base.zero_state(batch, weight.kind(), weight.device()))
+}
+
+/// One time step `(batch, features)` as a sequence of length one, in the module's layout.
+fn one_step(base: &RnnBase, input: &Tensor) -> Tensor {
+    input.unsqueeze(if base.config.batch_first { 1 } else { 0 })
+}
+
+impl RNN for Lstm {
+    type State = LSTMState;
+
+    fn zero_state(&self, batch_dim: i64) -> LSTMState {
+        let [h, c]: [Tensor; 2] = zeros(&self.base, batch_dim).try_into().expect("(h, c)");
+        LSTMState((h, c))
+    }
+
+    fn step(&self, input: &Tensor, state: &LSTMState) -> LSTMState {
+        self.seq_init(&one_step(&self.base, input), state).1
+    }
+
+    /// Runs the sequence from zeros, in the module's layout (`batch_first` as configured).
+    fn seq(&self, input: &Tensor) -> (Tensor, LSTMState) {
+        let (output, state) = or_panic(self.forward(input, None));
+        (output, LSTMState(state))
+    }
+
+    fn seq_init(&self, input: &Tensor, state: &LSTMState) -> (Tensor, LSTMState) {
+        let LSTMState((h, c)) = state;
+        let (output, state) = or_panic(self.forward(input, Some((h, c))));
+        (output, LSTMState(state))
+    }
+}
+
+/// `tch::nn::RNN` for a module with a one-tensor state, over its `forward`.
+macro_rules! single_state_rnn {
+    ($module:ty) => {
+        impl RNN for $module {
+            type State = GRUState;
+
+            fn zero_state(&self, batch_dim: i64) -> GRUState {
+                let [h]: [Tensor; 1] = zeros(&self.base, batch_dim).try_into().expect("h");
+                GRUState(h)
+            }
+
+            fn step(&self, input: &Tensor, state: &GRUState) -> GRUState {
+                self.seq_init(&one_step(&self.base, input), state).1
+            }
+
+            /// Runs the sequence from zeros, in the module's layout (`batch_first` as configured).
+            fn seq(&self, input: &Tensor) -> (Tensor, GRUState) {
+                let (output, h) = or_panic(self.forward(input, None));
+                (output, GRUState(h))
+            }
+
+            fn seq_init(&self, input: &Tensor, state: &GRUState) -> (Tensor, GRUState) {
+                let (output, h) = or_panic(self.forward(input, Some(&state.0)));
+                (output, GRUState(h))
+            }
+        }
+    };
+}
+
+single_state_rnn!(Gru);
+single_state_rnn!(Rnn);
