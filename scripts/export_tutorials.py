@@ -18,7 +18,8 @@ from pathlib import Path
 from fixture_io import argument_parser, write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
-PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"]
+PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding", "hello_lstm", "hello_gru",
+            "hello_lstm_cell", "hello_gru_cell", "packed_sequences"]
 # 2, 17 and 27 are seeds where libtorch's C++ Adam would print another last digit of a loss in
 # hello_rnn_cell than torch.optim.Adam: they guard the choice of tch_rnn::optim::Adam.
 SEEDS = [0, 1, 2, 3, 7, 17, 27, 42]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_contains_all, expect_err};
+use common::{check_err as check, randn};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 use tch_rnn::nn::{
@@ -14,24 +14,10 @@ use tch_rnn::nn::{
 
 const CPU: Device = Device::Cpu;
 
-fn randn(shape: &[i64]) -> Tensor {
-    Tensor::randn(shape, (Kind::Float, CPU))
-}
-
 /// `RNN(4, 3, num_layers=2)`, optionally batch_first.
 fn rnn(vs: &VarStore, batch_first: bool) -> Rnn {
     Rnn::new(vs.root(), RnnConfig { input_size: 4, hidden_size: 3, num_layers: 2, batch_first, ..Default::default() })
         .expect("valid config")
-}
-
-/// Runs `f`, expects `Err`, and checks the message names `module` and contains `needles`.
-fn check<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce() -> anyhow::Result<T>) {
-    let message = expect_err(what, f);
-    assert!(
-        message.starts_with(&format!("{module}:")),
-        "{what}: the message should start with '{module}:', got:\n{message}"
-    );
-    assert_contains_all(what, &message, needles);
 }
 
 // RNN -----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ pub struct SeedCli {
     pub seed: i64,
 }
 
-/// Command line of the training programs (sections 3.1-3.3).
+/// Command line of the training programs (sections 3.1-3.3 and 4).
 #[derive(Parser, Debug)]
 #[command(allow_negative_numbers = true)]
 pub struct TrainCli {
@@ -27,7 +27,7 @@ pub struct TrainCli {
     /// Number of training epochs.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(0..))]
     pub epochs: i64,
-    /// Adam learning rate [default: the tutorial's, 0.1 for hello_rnn_cell, 0.05 otherwise].
+    /// Adam learning rate [default: the program's, 0.1 for the cell programs and packed_sequences, 0.05 otherwise].
     #[arg(long)]
     pub lr: Option<f64>,
 }

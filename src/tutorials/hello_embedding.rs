@@ -8,9 +8,8 @@ use tch::nn::{Path, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use super::Options;
-use super::hello::{INDEX2CHAR, X_DATA, Y_DATA, epoch_line};
-use crate::nn::{CrossEntropyLoss, Embedding, Linear, Rnn, RnnConfig};
-use crate::optim::{Adam, AdamConfig};
+use super::hello::{X_DATA, Y_DATA, train_whole_sequence};
+use crate::nn::{Embedding, Linear, Rnn, RnnConfig};
 
 /// The tutorial's learning rate for this program.
 pub const LR: f64 = 0.05;
@@ -81,7 +80,6 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let vs = VarStore::new(Device::Cpu);
 
     // 2. data
-    let index2char = INDEX2CHAR; // the dictionary
     let x_data = [X_DATA]; // (batch_size, seq_len): "hello" as dictionary indices
     let y_data = Y_DATA; // (batch_size * seq_len): labels "ohlol"
 
@@ -90,24 +88,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
 
     let net = Model::new(&vs.root())?;
 
-    // 4. loss and optimizer
-    let criterion = CrossEntropyLoss::new(Default::default())?;
+    // 4. loss and optimizer, 5. training
     let lr = options.lr.unwrap_or(LR);
-    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
-
-    // 5. training
-    for epoch in 0..options.epochs {
-        optimizer.zero_grad();
-        let outputs = net.forward(&inputs)?;
-        let loss = criterion.forward(&outputs, &labels)?;
-        loss.f_backward()?;
-        optimizer.step()?;
-
-        let (_, idx) = outputs.f_max_dim(1, false)?;
-        let idx = Vec::<i64>::try_from(&idx)?;
-        let predicted: String = idx.iter().map(|&x| index2char[x as usize]).collect();
-        write!(out, "Predicted string:  {predicted}")?;
-        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
-    }
-    Ok(())
+    train_whole_sequence(&vs, |x| net.forward(x), &inputs, &labels, lr, options.epochs, out)
 }

@@ -8,9 +8,8 @@ use tch::nn::{Path, VarStore};
 use tch::{Device, Kind, Tensor};
 
 use super::Options;
-use super::hello::{INDEX2CHAR, ONE_HOT_LOOKUP, X_DATA, Y_DATA, epoch_line};
-use crate::nn::{CrossEntropyLoss, Rnn, RnnConfig};
-use crate::optim::{Adam, AdamConfig};
+use super::hello::{Y_DATA, one_hot_inputs, train_whole_sequence};
+use crate::nn::{Rnn, RnnConfig};
 
 /// The tutorial's learning rate for this program.
 pub const LR: f64 = 0.05;
@@ -55,36 +54,13 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<()> {
     let batch_size = 1;
     let num_layers = 1;
 
-    // 2. data
-    let index2char = INDEX2CHAR; // the dictionary
-    let x_data = X_DATA; // "hello" as dictionary indices
-    let y_data = Y_DATA; // labels: "ohlol"
-
-    let one_hot_lookup = ONE_HOT_LOOKUP; // table to turn x_data into one-hot vectors
-    let x_one_hot: Vec<f32> = x_data.iter().flat_map(|&x| one_hot_lookup[x as usize]).collect(); // x_data as one-hot vectors
-    let inputs = Tensor::from_slice(&x_one_hot).view([seq_len, batch_size, input_size]); // (seqLen, batchSize, inputSize)
-    let labels = Tensor::from_slice(&y_data);
+    // 2. data: "hello" as one-hot vectors, labels "ohlol"
+    let inputs = one_hot_inputs().view([seq_len, batch_size, input_size]); // (seqLen, batchSize, inputSize)
+    let labels = Tensor::from_slice(&Y_DATA);
 
     let net = Model::new(&vs.root(), input_size, hidden_size, batch_size, num_layers)?;
 
-    // 4. loss and optimizer
-    let criterion = CrossEntropyLoss::new(Default::default())?;
+    // 4. loss and optimizer, 5. training
     let lr = options.lr.unwrap_or(LR);
-    let mut optimizer = Adam::new(vs.trainable_variables(), AdamConfig { lr, ..Default::default() })?; // Adam optimizer
-
-    // 5. training
-    for epoch in 0..options.epochs {
-        optimizer.zero_grad();
-        let outputs = net.forward(&inputs)?;
-        let loss = criterion.forward(&outputs, &labels)?;
-        loss.f_backward()?;
-        optimizer.step()?;
-
-        let (_, idx) = outputs.f_max_dim(1, false)?;
-        let idx = Vec::<i64>::try_from(&idx)?;
-        let predicted: String = idx.iter().map(|&x| index2char[x as usize]).collect();
-        write!(out, "Predicted string:  {predicted}")?;
-        writeln!(out, "{}", epoch_line(epoch + 1, options.epochs, loss.f_double_value(&[])?))?;
-    }
-    Ok(())
+    train_whole_sequence(&vs, |x| net.forward(x), &inputs, &labels, lr, options.epochs, out)
 }

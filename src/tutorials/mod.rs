@@ -1,8 +1,10 @@
-//! The six programs of the PyTorch RNN tutorial, each a line-by-line port of its Python twin in
-//! `scripts/pytorch/` that prints, for the same seed, byte for byte what the twin prints.
+//! The programs of the PyTorch RNN tutorial and of its next step (LSTM, GRU, sequences of
+//! different lengths), each a port of its Python twin in `scripts/pytorch/` that prints, for the
+//! same seed on the same machine, byte for byte what the twin prints.
 //!
 //! Each program lives once, here, as `run(options, out)`: the examples in `examples/` call it
-//! with stdout, the tests with a buffer.
+//! with stdout, the tests with a buffer. What the "hello" programs share (data, loss, optimizer
+//! and training loop) is written once in [`hello`].
 //!
 //! | program | tutorial section | shows |
 //! |---|---|---|
@@ -12,12 +14,22 @@
 //! | [`hello_rnn_cell`] | 3.1 | "hello" -> "ohlol" with RNNCell and one-hot input |
 //! | [`hello_rnn`] | 3.2 | the same with RNN |
 //! | [`hello_embedding`] | 3.3 | the same with Embedding + 2-layer RNN + Linear |
+//! | [`hello_lstm`] | 4 | 3.3 with an LSTM |
+//! | [`hello_gru`] | 4 | 3.3 with a GRU |
+//! | [`hello_lstm_cell`] | 4 | 3.1 with an LSTMCell and its `(hidden, cell)` state |
+//! | [`hello_gru_cell`] | 4 | 3.1 with a GRUCell |
+//! | [`packed_sequences`] | 4 | words of different lengths packed into one batch |
 
 pub mod cli;
 pub mod hello;
 pub mod hello_embedding;
+pub mod hello_gru;
+pub mod hello_gru_cell;
+pub mod hello_lstm;
+pub mod hello_lstm_cell;
 pub mod hello_rnn;
 pub mod hello_rnn_cell;
+pub mod packed_sequences;
 pub mod rnn;
 pub mod rnn_batch_first;
 pub mod rnn_cell;
@@ -35,7 +47,8 @@ pub struct Options {
     pub seed: i64,
     /// Training epochs. Default: 15, the tutorial's.
     pub epochs: i64,
-    /// Adam's learning rate; `None` takes the tutorial's (0.1 for 3.1, 0.05 for 3.2 and 3.3).
+    /// Adam's learning rate; `None` takes the program's own (0.1 for the cell programs and
+    /// packed_sequences, 0.05 for the others).
     pub lr: Option<f64>,
 }
 
@@ -45,9 +58,21 @@ impl Default for Options {
     }
 }
 
-/// The names of the six programs, as used by `examples/`, `scripts/pytorch/` and the tests.
-pub const PROGRAMS: [&str; 6] =
-    ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding"];
+/// The names of the programs, in the tutorial's order, as used by `examples/`,
+/// `scripts/pytorch/` and the tests.
+pub const PROGRAMS: [&str; 11] = [
+    "rnn_cell",
+    "rnn",
+    "rnn_batch_first",
+    "hello_rnn_cell",
+    "hello_rnn",
+    "hello_embedding",
+    "hello_lstm",
+    "hello_gru",
+    "hello_lstm_cell",
+    "hello_gru_cell",
+    "packed_sequences",
+];
 
 /// Runs the program called `name` (one of [`PROGRAMS`]), writing what it prints to `out`.
 ///
@@ -65,6 +90,11 @@ pub fn run(name: &str, options: &Options, out: &mut dyn std::io::Write) -> anyho
         "hello_rnn_cell" => hello_rnn_cell::run(options, out),
         "hello_rnn" => hello_rnn::run(options, out),
         "hello_embedding" => hello_embedding::run(options, out),
+        "hello_lstm" => hello_lstm::run(options, out),
+        "hello_gru" => hello_gru::run(options, out),
+        "hello_lstm_cell" => hello_lstm_cell::run(options, out),
+        "hello_gru_cell" => hello_gru_cell::run(options, out),
+        "packed_sequences" => packed_sequences::run(options, out),
         other => anyhow::bail!("tutorials: no program named '{other}'; expected one of {}", PROGRAMS.join(", ")),
     }
 }

@@ -62,3 +62,20 @@ pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
         assert!(text.contains(needle), "{what}: expected the message to contain {needle:?}, got:\n{text}");
     }
 }
+
+/// Runs `f`, expects `Err`, and checks that its message starts with `module:`, contains every
+/// one of `needles`, and holds on one line.
+pub fn check_err<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce() -> anyhow::Result<T>) {
+    let message = expect_err(what, f);
+    assert!(
+        message.starts_with(&format!("{module}:")),
+        "{what}: the message should start with '{module}:', got:\n{message}"
+    );
+    assert_contains_all(what, &message, needles);
+    assert_eq!(message.lines().count(), 1, "{what}: the message should be one line, got:\n{message}");
+}
+
+/// A float32 tensor of standard normal draws on the CPU.
+pub fn randn(shape: &[i64]) -> tch::Tensor {
+    tch::Tensor::randn(shape, (tch::Kind::Float, tch::Device::Cpu))
+}
