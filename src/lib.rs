@@ -1,12 +1,17 @@
 //! PyTorch-faithful recurrent networks on tch (libtorch), and a one-to-one Rust port of a
 //! PyTorch RNN tutorial.
 //!
-//! - [`nn`]: `RnnCell`, `Rnn`, `Embedding`, `Linear`, `CrossEntropyLoss` with PyTorch's
-//!   defaults, initialisation draws, `state_dict` names and native ops, and strict
-//!   `load_state_dict` / atomic `save_state_dict` for safetensors files shared with PyTorch.
+//! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
+//!   capability, `addcmul_`/`addcdiv_` with `value`).
+//!
+//! - [`nn`]: `Rnn`, `Lstm`, `Gru`, their cells, packed sequences, `Embedding`, `Linear`,
+//!   `CrossEntropyLoss` with PyTorch's defaults, initialisation draws, `state_dict` names and
+//!   native ops, and strict `load_state_dict` / atomic `save_state_dict` for safetensors files
+//!   shared with PyTorch; they also implement tch's `Module` and `RNN` traits.
 //! - [`optim`]: `Adam`, replaying `torch.optim.Adam` op for op.
 //! - [`repr`]: tensors printed exactly as torch prints them, `grad_fn=<...>` included.
-//! - [`tutorials`]: the tutorial's six programs, each printing what its PyTorch twin prints.
+//! - [`tutorials`]: the tutorial's programs and those of its section 4, each printing what its
+//!   PyTorch twin prints.
 //!
 //! ```
 //! use tch::{nn::VarStore, Device, Kind, Tensor};

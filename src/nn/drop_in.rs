@@ -3,20 +3,6 @@
 //! [`Gru`] are `tch::nn::RNN`s with tch's state types (`LSTMState` for the LSTM, the one-tensor
 //! `GRUState` for the GRU and the RNN). The trait methods cannot return errors: where ours would,
 //! they panic with the same one-line message, as tch's own modules do.
-//!
-//! ```
-//! use tch::nn::{Module, RNN, VarStore};
-//! use tch::{Device, Kind, Tensor};
-//! use tch_rnn::nn::{Linear, Lstm, LstmConfig};
-//!
-//! let vs = VarStore::new(Device::Cpu);
-//! // Was: tch::nn::lstm(vs.root() / "lstm", 4, 8, Default::default()) (tch's default is batch_first).
-//! let lstm = Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 8, batch_first: true, ..Default::default() })?;
-//! let fc = Linear::new(vs.root() / "fc", 8, 2, Default::default())?;
-//! let (output, state) = lstm.seq(&Tensor::randn([3, 5, 4], (Kind::Float, Device::Cpu)));
-//! assert_eq!((output.apply(&fc).size(), state.h().size()), (vec![3, 5, 2], vec![1, 3, 8]));
-//! # anyhow::Ok(())
-//! ```
 
 use tch::Tensor;
 use tch::nn::{GRUState, LSTMState, Module, RNN};

@@ -4,6 +4,25 @@
 //! Constructors take a [`tch::nn::Path`] and register their parameters there under PyTorch's
 //! `state_dict` names; forward methods return [`anyhow::Result`] with an error that names the
 //! module, what it expected and what it got.
+//!
+//! For code written against tch's own layers, [`Linear`] and [`Embedding`] implement
+//! `tch::nn::Module`, and [`Rnn`], [`Lstm`] and [`Gru`] implement `tch::nn::RNN` with tch's
+//! `LSTMState` / `GRUState`: changing the constructor is enough. Trait methods cannot return
+//! errors, so where ours would they panic with the same one-line message, as tch's do.
+//!
+//! ```
+//! use tch::nn::{Module, RNN, VarStore};
+//! use tch::{Device, Kind, Tensor};
+//! use tch_rnn::nn::{Linear, Lstm, LstmConfig};
+//!
+//! let vs = VarStore::new(Device::Cpu);
+//! // Was: tch::nn::lstm(vs.root() / "lstm", 4, 8, Default::default()) (tch's default is batch_first).
+//! let lstm = Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 8, batch_first: true, ..Default::default() })?;
+//! let fc = Linear::new(vs.root() / "fc", 8, 2, Default::default())?;
+//! let (output, state) = lstm.seq(&Tensor::randn([3, 5, 4], (Kind::Float, Device::Cpu)));
+//! assert_eq!((output.apply(&fc).size(), state.h().size()), (vec![3, 5, 2], vec![1, 3, 8]));
+//! # anyhow::Ok(())
+//! ```
 
 mod check;
 mod drop_in;
