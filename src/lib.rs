@@ -1,6 +1,8 @@
 //! PyTorch-faithful recurrent networks on tch (libtorch), and a one-to-one Rust port of a
 //! PyTorch RNN tutorial.
 //!
+//! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
+//!   library only when CUDA is asked for.
 //! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
 //!   capability, `addcmul_`/`addcdiv_` with `value`).
 //!
@@ -30,6 +32,7 @@
 //! # anyhow::Ok(())
 //! ```
 
+pub mod device;
 pub mod ffi;
 pub mod nn;
 pub mod optim;

@@ -3,6 +3,8 @@
 // unwinds into Rust; errors come back as a message written into the caller's buffer.
 
 #include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/util/Exception.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/variable.h>
 
@@ -10,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <typeinfo>
 
 namespace {
 
@@ -48,6 +51,44 @@ size_t tch_rnn_cpu_capability(char* buf, size_t cap) {
     } catch (const std::exception&) {
         return 0;
     }
+}
+
+// ATen's CUDA hooks, as ATen has cached them for the life of the process at the first CUDA
+// query: 1 when they are libtorch_cuda's (CUDA can work), 0 when they are the CPU-only stub,
+// which ATen keeps for good when CUDA is queried before libtorch_cuda.so is loaded.
+int tch_rnn_cuda_hooks_loaded() {
+    try {
+        const auto& hooks = at::detail::getCUDAHooks();
+        return typeid(hooks) != typeid(at::CUDAHooksInterface) ? 1 : 0;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+namespace {
+// Collects libtorch's warnings instead of printing them.
+struct CollectWarnings : c10::WarningHandler {
+    std::string text;
+    void process(const c10::Warning& warning) override {
+        if (!text.empty()) text += "; ";
+        text += warning.msg();
+    }
+};
+}  // namespace
+
+// The number of CUDA GPUs ATen sees; the warnings libtorch raises while looking (e.g. "Found no
+// NVIDIA driver on your system") are written into `buf` (full length in *len) instead of stderr.
+int64_t tch_rnn_cuda_device_count(char* buf, size_t cap, size_t* len) {
+    CollectWarnings warnings;
+    int64_t count = 0;
+    try {
+        c10::WarningUtils::WarningHandlerGuard guard(&warnings);
+        count = at::detail::getCUDAHooks().getNumGPUs();
+    } catch (const std::exception& e) {
+        warnings.text += e.what();
+    }
+    *len = copy_out(warnings.text, buf, cap);
+    return count;
 }
 
 // self.addcmul_(t1, t2, value=value) and self.addcdiv_(t1, t2, value=value): tch drops the

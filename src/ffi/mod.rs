@@ -9,6 +9,8 @@ use tch::Tensor;
 unsafe extern "C" {
     fn tch_rnn_grad_fn_name(tensor: *const c_void, buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
+    fn tch_rnn_cuda_hooks_loaded() -> i32;
+    fn tch_rnn_cuda_device_count(buf: *mut c_char, cap: usize, len: *mut usize) -> i64;
     fn tch_rnn_addcmul_(
         this: *mut c_void,
         t1: *const c_void,
@@ -73,6 +75,34 @@ pub fn grad_fn_name(tensor: &Tensor) -> Option<String> {
 /// ```
 pub fn cpu_capability() -> String {
     read_string(|buf, cap| unsafe { tch_rnn_cpu_capability(buf, cap) })
+}
+
+/// Whether ATen's CUDA hooks are libtorch_cuda's. ATen fixes them at the first CUDA query of the
+/// process (this call is one): if `libtorch_cuda.so` was not loaded by then, CUDA stays off for
+/// good. Use [`crate::device`] rather than this.
+///
+/// ```no_run
+/// assert!(!tch_rnn::ffi::cuda_hooks_loaded()); // in a CPU-only process
+/// ```
+pub fn cuda_hooks_loaded() -> bool {
+    unsafe { tch_rnn_cuda_hooks_loaded() != 0 }
+}
+
+/// The number of CUDA GPUs ATen sees, and the warnings libtorch raised while looking (collected
+/// instead of printed, e.g. that no NVIDIA driver was found).
+///
+/// ```no_run
+/// let (gpus, warnings) = tch_rnn::ffi::cuda_device_count();
+/// println!("{gpus} GPU(s) {warnings}");
+/// ```
+pub fn cuda_device_count() -> (i64, String) {
+    let mut count = 0;
+    let warnings = read_string(|buf, cap| {
+        let mut len = 0;
+        count = unsafe { tch_rnn_cuda_device_count(buf, cap, &mut len) };
+        len
+    });
+    (count, warnings)
 }
 
 type PointwiseFn = unsafe extern "C" fn(*mut c_void, *const c_void, *const c_void, f64, *mut c_char, usize) -> usize;

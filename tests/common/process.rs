@@ -79,3 +79,19 @@ pub fn check_err<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce()
 pub fn randn(shape: &[i64]) -> tch::Tensor {
     tch::Tensor::randn(shape, (tch::Kind::Float, tch::Device::Cpu))
 }
+
+/// Runs the `#[ignore]`d test `name` of this test binary alone in a fresh process, for tests
+/// about process-wide state (which libraries are loaded, what libtorch has cached), and returns
+/// what it printed; panics with its output if it failed.
+pub fn run_isolated(name: &str) -> (String, String) {
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new(exe)
+        .args([name, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot rerun the test binary for {name}: {e}"));
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(output.status.success(), "{name} failed in its own process:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{name} did not run in its own process:\n{stdout}");
+    (stdout, stderr)
+}

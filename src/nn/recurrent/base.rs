@@ -84,7 +84,45 @@ impl RnnBase {
         let flat_weight_names = specs.into_iter().map(|(name, _)| name).collect();
         let mut base = RnnBase { mode, config, flat_weights, flat_weight_names, training: true };
         base.reset_parameters();
+        base.flatten_parameters()?;
         Ok(base)
+    }
+
+    /// PyTorch's `flatten_parameters`: on a CUDA device with cuDNN, rebinds the weights as views
+    /// of one contiguous buffer in cuDNN's layout, so that cuDNN uses them without a copy on
+    /// every call (and without warning that "RNN module weights are not part of single
+    /// contiguous chunk of memory"). Elsewhere it does nothing.
+    pub fn flatten_parameters(&self) -> Result<()> {
+        let first = &self.flat_weights[0];
+        let same = self.flat_weights.iter().all(|w| w.kind() == first.kind() && w.device() == first.device());
+        let cudnn_kind = matches!(first.kind(), Kind::Half | Kind::Float | Kind::Double);
+        if !first.device().is_cuda() || !same || !cudnn_kind || !tch::Cuda::cudnn_is_available() {
+            return Ok(());
+        }
+        let c = &self.config;
+        let weight_stride0 = if c.bias { 4 } else { 2 } + i64::from(c.proj_size > 0);
+        // cuDNN's modes, as torch.backends.cudnn.rnn.get_cudnn_mode numbers them.
+        let cudnn_mode = match self.mode {
+            Mode::RnnRelu => 0,
+            Mode::RnnTanh => 1,
+            Mode::Lstm => 2,
+            Mode::Gru => 3,
+        };
+        // The weights now view the returned buffer, which they keep alive.
+        let _buffer = tch::no_grad(|| {
+            Tensor::f_internal_cudnn_rnn_flatten_weight(
+                &self.flat_weights,
+                weight_stride0,
+                c.input_size,
+                cudnn_mode,
+                c.hidden_size,
+                c.proj_size,
+                c.num_layers,
+                c.batch_first,
+                c.bidirectional,
+            )
+        })?;
+        Ok(())
     }
 
     fn validate(module: &str, c: &BaseConfig) -> Result<()> {
@@ -353,6 +391,13 @@ macro_rules! recurrent_module_methods {
             /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
             pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
                 self.base.named_parameters()
+            }
+
+            /// PyTorch's `flatten_parameters()`: on CUDA with cuDNN, lays the weights out in
+            /// one contiguous cuDNN buffer (done at construction; call it again after moving
+            /// the VarStore to a GPU). Elsewhere it does nothing.
+            pub fn flatten_parameters(&self) -> anyhow::Result<()> {
+                self.base.flatten_parameters()
             }
         }
 
