@@ -59,6 +59,20 @@ EXPECTED_TORCH = "2.13.0"
 warnings.filterwarnings("ignore", message=".*dropout option adds dropout after all but last.*")
 
 
+# The device the parity cases run on: the CPU for the fixtures; scripts/gpu-check.sh exports them
+# on CUDA. Inputs and modules go there; every stored tensor comes back to the CPU.
+DEVICE = torch.device("cpu")
+
+
+def on_device(t: torch.Tensor) -> torch.Tensor:
+    return t.to(DEVICE)
+
+
+def leaf(t: torch.Tensor) -> torch.Tensor:
+    """`t` on the parity device, as a leaf that requires grad."""
+    return t.to(DEVICE).requires_grad_()
+
+
 def case_seed(name: str) -> int:
     """A seed that depends only on the case's name, so adding a case changes no other."""
     return zlib.crc32(name.encode()) % (2**31)
@@ -75,7 +89,7 @@ class Tensors:
             raise KeyError(f"duplicate tensor key {key}")
         if t.is_sparse:
             t = t.to_dense()
-        self.tensors[key] = t.detach().clone().contiguous()
+        self.tensors[key] = t.detach().cpu().clone().contiguous()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +266,7 @@ class Parity:
             self.store.add(f"{p}/input/{n}", t)
         for n, t in outputs.items():
             self.store.add(f"{p}/output/{n}", t)
-        loss = sum((outputs[n] * r).sum() for n, r in probes.items())
+        loss = sum((outputs[n] * r.to(outputs[n].device)).sum() for n, r in probes.items())
         if loss.requires_grad:  # not when every parameter is frozen and no input is float
             loss.backward()
         for n, r in probes.items():
@@ -291,7 +305,7 @@ class Parity:
         initial state."""
         seed = case_seed(name)
         torch.manual_seed(seed)
-        module = build(spec)
+        module = build(spec).to(DEVICE)
         module.train(training)
         g = torch.Generator().manual_seed(seed + 1)
         layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
@@ -301,10 +315,10 @@ class Parity:
         else:
             x_shape = (batch, seq_len, feats) if spec["batch_first"] else (seq_len, batch, feats)
             lead = (layers, batch)
-        inputs = {"input": torch.randn(x_shape, generator=g).requires_grad_()}
+        inputs = {"input": leaf(torch.randn(x_shape, generator=g))}
         if state:
             for n, size in state_sizes(spec).items():
-                inputs[n] = torch.randn(lead + (size,), generator=g).requires_grad_()
+                inputs[n] = leaf(torch.randn(lead + (size,), generator=g))
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
         if forward_seed is not None:
             torch.manual_seed(forward_seed)
@@ -319,17 +333,17 @@ class Parity:
         through the module; the packed output is padded back with pad_packed_sequence."""
         seed = case_seed(name)
         torch.manual_seed(seed)
-        module = build(spec)
+        module = build(spec).to(DEVICE)
         module.train(training)
         g = torch.Generator().manual_seed(seed + 1)
         layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
         batch, longest, feats = len(lengths), max(lengths), spec["input_size"]
         x_shape = (batch, longest, feats) if spec["batch_first"] else (longest, batch, feats)
-        inputs = {"input": torch.randn(x_shape, generator=g).requires_grad_(),
+        inputs = {"input": leaf(torch.randn(x_shape, generator=g)),
                   "lengths": torch.tensor(lengths, dtype=torch.int64)}
         if state:
             for n, size in state_sizes(spec).items():
-                inputs[n] = torch.randn((layers, batch, size), generator=g).requires_grad_()
+                inputs[n] = leaf(torch.randn((layers, batch, size), generator=g))
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
         packed = torch.nn.utils.rnn.pack_padded_sequence(inputs["input"], inputs["lengths"],
                                                          batch_first=spec["batch_first"], enforce_sorted=enforce_sorted)
@@ -478,14 +492,14 @@ class Parity:
         the outputs h' ("output") and c' ("c")."""
         seed = case_seed(name)
         torch.manual_seed(seed)
-        module = build(spec)
+        module = build(spec).to(DEVICE)
         g = torch.Generator().manual_seed(seed + 1)
         lead = () if batch is None else (batch,)
         lstm = spec["kind"] == "lstm_cell"
-        inputs = {"input": torch.randn(lead + (spec["input_size"],), generator=g).requires_grad_()}
+        inputs = {"input": leaf(torch.randn(lead + (spec["input_size"],), generator=g))}
         if hx:
             for n in ("hx", "cx") if lstm else ("hx",):
-                inputs[n] = torch.randn(lead + (spec["hidden_size"],), generator=g).requires_grad_()
+                inputs[n] = leaf(torch.randn(lead + (spec["hidden_size"],), generator=g))
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
         state = (inputs["hx"], inputs["cx"]) if lstm and hx else inputs.get("hx")
         out = module(inputs["input"], state)
@@ -527,9 +541,9 @@ class Parity:
         pretrained = None
         if spec["pretrained_freeze"] is not None:
             pretrained = torch.randn(spec["num_embeddings"], spec["embedding_dim"], generator=g)
-        module = build(spec, pretrained=pretrained)
+        module = build(spec, pretrained=pretrained).to(DEVICE)
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
-        inputs = {"input": indices}
+        inputs = {"input": on_device(indices)}
         out = module(indices)
         outputs = {"output": out}
         probes = {"output": torch.randn(out.shape, generator=g)}
@@ -567,10 +581,10 @@ class Parity:
     def linear(self, name, spec, lead):
         seed = case_seed(name)
         torch.manual_seed(seed)
-        module = build(spec)
+        module = build(spec).to(DEVICE)
         g = torch.Generator().manual_seed(seed + 1)
         params = {n: t.detach().clone() for n, t in module.named_parameters()}
-        inputs = {"input": torch.randn(tuple(lead) + (spec["in_features"],), generator=g).requires_grad_()}
+        inputs = {"input": leaf(torch.randn(tuple(lead) + (spec["in_features"],), generator=g))}
         out = module(inputs["input"])
         probes = {"output": torch.randn(out.shape, generator=g)}
         self.record(name, spec, module, inputs, ["input"], {"output": out}, probes, params_before=params)
@@ -591,15 +605,14 @@ class Parity:
         buffers = {}
         if spec["weight"]:
             buffers["weight"] = torch.rand(classes, generator=g) + 0.5
-        module = build(spec, buffers=buffers)
-        inputs = {"input": torch.randn(input_shape, generator=g).requires_grad_()}
+        module = build(spec, buffers=buffers).to(DEVICE)
+        inputs = {"input": leaf(torch.randn(input_shape, generator=g))}
         if isinstance(target, str):
             assert target == "prob"
             dim = 0 if len(input_shape) == 1 else 1
             target = torch.randn(input_shape, generator=g).softmax(dim)
-            if grad_target:
-                target.requires_grad_()
-        inputs["target"] = target
+            target = leaf(target) if grad_target else target
+        inputs["target"] = on_device(target)
         out = module(inputs["input"], inputs["target"])
         probes = {"output": torch.randn(out.shape, generator=g)}
         grad_inputs = ["input"] + (["target"] if grad_target else [])
@@ -761,12 +774,15 @@ def interop_case(store: Tensors, out_dir: Path, name: str) -> dict:
             "pipeline": spec["pipeline"] + f"; CrossEntropyLoss(mean) on logits.reshape(-1, {classes}), target.reshape(-1)"}
 
 
-def export(root: Path) -> str:
-    """Writes every case into `root`/nn (single-threaded, deterministic algorithms) and returns
-    a one-line summary."""
+def export(root: Path, device: str = "cpu") -> str:
+    """Writes every case into `root`/nn (single-threaded; on the CPU with deterministic
+    algorithms) and returns a one-line summary. The parity cases run on `device`."""
+    global DEVICE
+    DEVICE = torch.device(device)
     out_dir = root / "nn"
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    if DEVICE.type == "cpu":
+        torch.use_deterministic_algorithms(True)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     store = Tensors()
@@ -790,6 +806,7 @@ def export(root: Path) -> str:
         # The ATen code path of the exporting process: the random draws of initialisation are
         # bit-identical across vectorised paths (AVX2, AVX512) but not with DEFAULT.
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": str(DEVICE),
         "tensors_file": TENSORS_FILE,
         "parity": parity.cases,
         "init": init,
@@ -804,11 +821,13 @@ def export(root: Path) -> str:
 
 
 def main() -> int:
-    root = argument_parser(__doc__).parse_args().root
+    parser = argument_parser(__doc__)
+    parser.add_argument("--device", default="cpu", help="run the parity cases on this device (default: cpu)")
+    args = parser.parse_args()
     if not torch.__version__.startswith(EXPECTED_TORCH):
         print(f"export_reference: expected torch {EXPECTED_TORCH}, got {torch.__version__}", file=sys.stderr)
         return 1
-    print(f"export_reference: {export(root)} in {root / 'nn'}")
+    print(f"export_reference: {export(args.root, args.device)} in {args.root / 'nn'}")
     return 0
 
 

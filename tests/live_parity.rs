@@ -19,6 +19,7 @@ use std::time::Instant;
 use common::adam_runs::AdamRuns;
 use common::printed::compare_bytes;
 use common::{Exactness, Fixture, Stats, TempDir, live, report, rng_lock};
+use tch::Device;
 use tch_rnn::tutorials::{Options, PROGRAMS, run};
 
 /// Seeds checked on every run; more are drawn afresh each time.
@@ -79,7 +80,7 @@ fn rust_and_this_machines_pytorch_agree_bit_for_bit() {
         }
     }
     for kind in kinds {
-        let (stats, mismatches) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Bits);
+        let (stats, mismatches) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Bits, Device::Cpu);
         report(&stats.summary(&format!("live_parity nn {kind}")));
         failures.extend(mismatches);
     }

@@ -20,7 +20,7 @@ use tch::{Device, Kind, Tensor};
 fn run_kind(kind: &str) {
     let _rng = rng_lock();
     let (fixture, file) = Fixture::load();
-    let (stats, failures) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Close);
+    let (stats, failures) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Close, Device::Cpu);
     report(&stats.summary(&format!("nn_parity {kind} (fixtures)")));
     assert!(failures.is_empty(), "{} mismatch(es) with PyTorch:\n{}", failures.len(), failures.join("\n"));
 }

@@ -108,6 +108,9 @@ pub struct Fixture {
     pub torch_version: String,
     /// `torch.backends.cpu.get_cpu_capability()` of the exporting process.
     pub cpu_capability: String,
+    /// The device the parity cases ran on in PyTorch (`cpu`, or `cuda:0` for
+    /// scripts/gpu-check.sh).
+    pub device: String,
     /// The safetensors file holding every tensor the cases refer to.
     pub tensors_file: String,
     pub parity: Vec<ParityCase>,

@@ -25,7 +25,7 @@ struct Failures<'a> {
 impl Failures<'_> {
     fn check(&mut self, stats: &mut Stats, tensor: &str, actual: &Tensor, expected: &Tensor) {
         let what = format!("{}: {tensor}", self.case);
-        match check(actual, expected, self.exactness) {
+        match check(&actual.to_device(Device::Cpu), expected, self.exactness) {
             Ok(c) => stats.add(&what, &c),
             Err(e) => self.list.push(format!("{what}: {e}")),
         }
@@ -42,34 +42,53 @@ fn dense(grad: Tensor) -> Tensor {
     if grad.is_sparse() { grad.to_dense(None, false) } else { grad }
 }
 
-/// Runs every case of `kind` (`"rnn"`, `"linear"`, ...) of `fixture`, comparing under
-/// `exactness`; returns what was compared and the list of mismatches. Runs single-threaded,
-/// as the exporter does. The caller holds the generator lock.
-pub fn run_kind(fixture: &Fixture, file: &TensorFile, kind: &str, exactness: Exactness) -> (Stats, Vec<String>) {
+/// Runs every case of `kind` (`"rnn"`, `"linear"`, ...) of `fixture` on `device`, comparing
+/// under `exactness`; returns what was compared and the list of mismatches. Runs
+/// single-threaded, as the exporter does. The caller holds the generator lock.
+pub fn run_kind(
+    fixture: &Fixture,
+    file: &TensorFile,
+    kind: &str,
+    exactness: Exactness,
+    device: Device,
+) -> (Stats, Vec<String>) {
     tch::set_num_threads(1);
     let cases: Vec<&ParityCase> = fixture.parity.iter().filter(|c| c.module.kind() == kind).collect();
     assert!(!cases.is_empty(), "no {kind} cases in {}; {}", file.path.display(), super::REGENERATE);
     let mut stats = Stats::default();
-    let failures = cases.iter().flat_map(|case| run_case(case, file, exactness, &mut stats)).collect();
+    let failures = cases.iter().flat_map(|case| run_case(case, file, exactness, device, &mut stats)).collect();
     (stats, failures)
 }
 
-fn run_case(case: &ParityCase, file: &TensorFile, exactness: Exactness, stats: &mut Stats) -> Vec<String> {
+fn run_case(
+    case: &ParityCase,
+    file: &TensorFile,
+    exactness: Exactness,
+    device: Device,
+    stats: &mut Stats,
+) -> Vec<String> {
     let mut f = Failures { case: &case.name, exactness, list: Vec::new() };
-    if let Err(e) = run_case_inner(case, file, stats, &mut f) {
+    if let Err(e) = run_case_inner(case, file, device, stats, &mut f) {
         f.fail(format!("{e:#}"));
     }
     f.list
 }
 
-fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &mut Failures) -> anyhow::Result<()> {
+fn run_case_inner(
+    case: &ParityCase,
+    file: &TensorFile,
+    device: Device,
+    stats: &mut Stats,
+    f: &mut Failures,
+) -> anyhow::Result<()> {
     let p = format!("parity/{}", case.name);
     let params: BTreeMap<&str, Tensor> =
         case.params.iter().map(|n| (n.as_str(), file.get(&format!("{p}/param/{n}")))).collect();
-    let class_weight = case.buffers.iter().any(|b| b == "weight").then(|| file.get(&format!("{p}/buffer/weight")));
+    let class_weight =
+        case.buffers.iter().any(|b| b == "weight").then(|| file.get(&format!("{p}/buffer/weight")).to_device(device));
 
     // Build in a fresh VarStore, then check the state_dict names and copy PyTorch's values in.
-    let vs = VarStore::new(Device::Cpu);
+    let vs = VarStore::new(device);
     let pretrained = match case.module {
         ModuleSpec::Embedding { pretrained_freeze: Some(_), .. } => params.get("weight"),
         _ => None,
@@ -102,6 +121,8 @@ fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &m
         .iter()
         .map(|n| {
             let t = file.get(&format!("{p}/input/{n}"));
+            // Lengths stay on the CPU, as libtorch wants them.
+            let t = if n == "lengths" { t } else { t.to_device(device) };
             let t = if case.grad_inputs.contains(n) { t.set_requires_grad(true) } else { t };
             (n.as_str(), t)
         })
@@ -117,10 +138,10 @@ fn run_case_inner(case: &ParityCase, file: &TensorFile, stats: &mut Stats, f: &m
     let outputs = forward(&module, case, &input)?;
 
     // Backward of sum(output * R) over the probed outputs, as the script did.
-    let mut loss = Tensor::zeros([], (Kind::Float, Device::Cpu));
+    let mut loss = Tensor::zeros([], (Kind::Float, device));
     for name in &case.probes {
         let out = outputs.get(name.as_str()).ok_or_else(|| anyhow::anyhow!("no output '{name}' to probe"))?;
-        loss += (out * file.get(&format!("{p}/probe/{name}"))).sum(Kind::Float);
+        loss += (out * file.get(&format!("{p}/probe/{name}")).to_device(device)).sum(Kind::Float);
     }
     if loss.requires_grad() {
         loss.f_backward()?;
