@@ -1,6 +1,9 @@
 //! PyTorch-faithful recurrent networks on tch (libtorch), and a one-to-one Rust port of a
 //! PyTorch RNN tutorial.
 //!
+//! - [`charlm`]: character-level language models (Embedding -> RNN | LSTM | GRU -> Linear):
+//!   training with exact resume, checkpoints shared with PyTorch, sampling, evaluation; what
+//!   the `tch-rnn` command runs.
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
 //!   library only when CUDA is asked for.
 //! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
@@ -32,8 +35,10 @@
 //! # anyhow::Ok(())
 //! ```
 
+pub mod charlm;
 pub mod device;
 pub mod ffi;
+mod fsutil;
 pub mod nn;
 pub mod optim;
 pub mod repr;

@@ -2,6 +2,7 @@
 // libtorch headers that torch-sys uses. Every entry point catches C++ exceptions, so nothing
 // unwinds into Rust; errors come back as a message written into the caller's buffer.
 
+#include <ATen/Context.h>
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/util/Exception.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <string>
 #include <typeinfo>
 
@@ -89,6 +91,47 @@ int64_t tch_rnn_cuda_device_count(char* buf, size_t cap, size_t* len) {
     }
     *len = copy_out(warnings.text, buf, cap);
     return count;
+}
+
+// *out = torch.linalg.vector_norm(self, ord), which tch does not expose. 0 on success.
+size_t tch_rnn_vector_norm(const void* self, double ord, void** out, char* err, size_t cap) {
+    try {
+        *out = new at::Tensor(at::linalg_vector_norm(*static_cast<const at::Tensor*>(self), ord));
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
+}
+
+// The default generator of the CPU (cuda == 0) or of CUDA device `index`.
+static at::Generator default_generator(int cuda, int index) {
+    auto device = cuda ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)) : c10::Device(c10::kCPU);
+    return at::globalContext().defaultGenerator(device);
+}
+
+// *out = a copy of that generator's state (a uint8 tensor the caller owns), as
+// torch.get_rng_state() / torch.cuda.get_rng_state(index). 0 on success, else the error's length.
+size_t tch_rnn_rng_get_state(int cuda, int index, void** out, char* err, size_t cap) {
+    try {
+        auto generator = default_generator(cuda, index);
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        *out = new at::Tensor(generator.get_state());
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
+}
+
+// Restores a state taken by tch_rnn_rng_get_state, as torch.set_rng_state.
+size_t tch_rnn_rng_set_state(int cuda, int index, const void* state, char* err, size_t cap) {
+    try {
+        auto generator = default_generator(cuda, index);
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(*static_cast<const at::Tensor*>(state));
+        return 0;
+    } catch (const std::exception& e) {
+        return std::max<size_t>(1, copy_out(e.what(), err, cap));
+    }
 }
 
 // self.addcmul_(t1, t2, value=value) and self.addcdiv_(t1, t2, value=value): tch drops the

@@ -10,6 +10,10 @@ unsafe extern "C" {
     fn tch_rnn_grad_fn_name(tensor: *const c_void, buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cuda_hooks_loaded() -> i32;
+    fn tch_rnn_vector_norm(this: *const c_void, ord: f64, out: *mut *mut c_void, err: *mut c_char, cap: usize)
+    -> usize;
+    fn tch_rnn_rng_get_state(cuda: i32, index: i32, out: *mut *mut c_void, err: *mut c_char, cap: usize) -> usize;
+    fn tch_rnn_rng_set_state(cuda: i32, index: i32, state: *const c_void, err: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cuda_device_count(buf: *mut c_char, cap: usize, len: *mut usize) -> i64;
     fn tch_rnn_addcmul_(
         this: *mut c_void,
@@ -103,6 +107,76 @@ pub fn cuda_device_count() -> (i64, String) {
         len
     });
     (count, warnings)
+}
+
+/// `torch.linalg.vector_norm(t, ord)` over all elements, which tch does not expose.
+///
+/// ```
+/// let t = tch::Tensor::from_slice(&[3.0f32, 4.0]);
+/// assert_eq!(tch_rnn::ffi::vector_norm(&t, 2.0)?.double_value(&[]), 5.0);
+/// # anyhow::Ok(())
+/// ```
+pub fn vector_norm(t: &Tensor, ord: f64) -> Result<Tensor> {
+    let this = t.as_ptr() as *const c_void;
+    let mut result: *mut c_void = std::ptr::null_mut();
+    let message = read_string(|err, cap| unsafe { tch_rnn_vector_norm(this, ord, &mut result, err, cap) });
+    if !message.is_empty() || result.is_null() {
+        bail!("vector_norm: {}", message.lines().next().unwrap_or_default());
+    }
+    // SAFETY: the shim returns a heap-allocated at::Tensor that nobody else owns.
+    Ok(unsafe { Tensor::from_ptr(result.cast()) })
+}
+
+/// `(cuda, index)` for the shim's generator functions; only the CPU and CUDA have one here.
+fn generator_of(device: tch::Device) -> Result<(i32, i32)> {
+    match device {
+        tch::Device::Cpu => Ok((0, 0)),
+        tch::Device::Cuda(index) => Ok((1, index as i32)),
+        other => bail!("rng state: no default generator for {other:?} here"),
+    }
+}
+
+/// The state of `device`'s default random generator, a uint8 tensor: `torch.get_rng_state()`
+/// for the CPU, `torch.cuda.get_rng_state(i)` for `Cuda(i)`.
+///
+/// ```
+/// use tch::{Device, Kind, Tensor};
+/// tch::manual_seed(3);
+/// let state = tch_rnn::ffi::rng_state(Device::Cpu)?;
+/// let a = Tensor::rand([4], (Kind::Float, Device::Cpu));
+/// tch_rnn::ffi::set_rng_state(Device::Cpu, &state)?;
+/// assert!(a.equal(&Tensor::rand([4], (Kind::Float, Device::Cpu))));
+/// # anyhow::Ok(())
+/// ```
+pub fn rng_state(device: tch::Device) -> Result<Tensor> {
+    let (cuda, index) = generator_of(device)?;
+    let mut result: *mut c_void = std::ptr::null_mut();
+    let message = read_string(|err, cap| unsafe { tch_rnn_rng_get_state(cuda, index, &mut result, err, cap) });
+    if !message.is_empty() || result.is_null() {
+        bail!("rng state of {device:?}: {message}");
+    }
+    // SAFETY: the shim returns a heap-allocated at::Tensor that nobody else owns.
+    Ok(unsafe { Tensor::from_ptr(result.cast()) })
+}
+
+/// Restores a state taken by [`rng_state`] into `device`'s default generator (an error, not a
+/// crash, when the state is not one).
+///
+/// ```
+/// use tch::Device;
+/// let state = tch_rnn::ffi::rng_state(Device::Cpu)?;
+/// tch_rnn::ffi::set_rng_state(Device::Cpu, &state)?;
+/// assert!(tch_rnn::ffi::set_rng_state(Device::Cpu, &tch::Tensor::from_slice(&[1u8, 2])).is_err());
+/// # anyhow::Ok(())
+/// ```
+pub fn set_rng_state(device: tch::Device, state: &Tensor) -> Result<()> {
+    let (cuda, index) = generator_of(device)?;
+    let state_ptr = state.as_ptr() as *const c_void;
+    let message = read_string(|err, cap| unsafe { tch_rnn_rng_set_state(cuda, index, state_ptr, err, cap) });
+    if !message.is_empty() {
+        bail!("rng state of {device:?}: {}", message.lines().next().unwrap_or_default());
+    }
+    Ok(())
 }
 
 type PointwiseFn = unsafe extern "C" fn(*mut c_void, *const c_void, *const c_void, f64, *mut c_char, usize) -> usize;

@@ -39,14 +39,28 @@ impl Default for AdamConfig {
     }
 }
 
-/// Per-parameter state, as in PyTorch: `step` is a float32 counter, the moments are zeros of
-/// the parameter's shape created on the parameter's first step.
-struct ParamState {
-    step: f32,
-    exp_avg: Tensor,
-    exp_avg_sq: Tensor,
-    /// Only with amsgrad.
-    max_exp_avg_sq: Option<Tensor>,
+/// The state of one parameter, as PyTorch's `optimizer.state[param]`: `step` is a float32
+/// counter, the moments are zeros of the parameter's shape created on its first step.
+///
+/// ```
+/// let state = tch_rnn::optim::AdamState {
+///     step: 0.0,
+///     exp_avg: tch::Tensor::zeros([2], tch::kind::FLOAT_CPU),
+///     exp_avg_sq: tch::Tensor::zeros([2], tch::kind::FLOAT_CPU),
+///     max_exp_avg_sq: None,
+/// };
+/// assert_eq!(state.step, 0.0);
+/// ```
+#[derive(Debug)]
+pub struct AdamState {
+    /// Steps taken so far.
+    pub step: f32,
+    /// The running average of the gradient.
+    pub exp_avg: Tensor,
+    /// The running average of the squared gradient.
+    pub exp_avg_sq: Tensor,
+    /// The maximum of `exp_avg_sq` so far; only with amsgrad.
+    pub max_exp_avg_sq: Option<Tensor>,
 }
 
 /// Adam (Kingma & Ba) exactly as `torch.optim.Adam` computes it on CPU (the default,
@@ -66,7 +80,7 @@ struct ParamState {
 /// ```
 pub struct Adam {
     params: Vec<Tensor>,
-    state: Vec<Option<ParamState>>,
+    state: Vec<Option<AdamState>>,
     config: AdamConfig,
 }
 
@@ -92,6 +106,54 @@ impl Adam {
         }
     }
 
+    /// The parameters, in the order they were given.
+    pub fn params(&self) -> &[Tensor] {
+        &self.params
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> AdamConfig {
+        self.config
+    }
+
+    /// The state of parameter `index` (in the order given to [`Adam::new`]); `None` before its
+    /// first step.
+    pub fn state(&self, index: usize) -> Option<&AdamState> {
+        self.state.get(index).and_then(Option::as_ref)
+    }
+
+    /// Restores the state of parameter `index`, as `optimizer.load_state_dict` does for one
+    /// entry: the moments must have the parameter's shape, dtype and device, and
+    /// `max_exp_avg_sq` must be there exactly when amsgrad is on.
+    pub fn set_state(&mut self, index: usize, state: AdamState) -> Result<()> {
+        let param = self
+            .params
+            .get(index)
+            .ok_or_else(|| anyhow::anyhow!("Adam: no parameter {index} (the optimizer has {})", self.params.len()))?;
+        let mut moments = vec![("exp_avg", &state.exp_avg), ("exp_avg_sq", &state.exp_avg_sq)];
+        moments.extend(state.max_exp_avg_sq.as_ref().map(|m| ("max_exp_avg_sq", m)));
+        for (name, moment) in moments {
+            ensure!(
+                moment.defined()
+                    && moment.size() == param.size()
+                    && moment.kind() == param.kind()
+                    && moment.device() == param.device(),
+                "Adam: {name} of parameter {index} must match it ({:?} {:?} on {:?})",
+                param.size(),
+                param.kind(),
+                param.device()
+            );
+        }
+        ensure!(
+            state.max_exp_avg_sq.is_some() == self.config.amsgrad,
+            "Adam: parameter {index}: max_exp_avg_sq is kept exactly when amsgrad is on (amsgrad: {})",
+            self.config.amsgrad
+        );
+        ensure!(state.step.is_finite() && state.step >= 0.0, "Adam: parameter {index}: invalid step {}", state.step);
+        self.state[index] = Some(state);
+        Ok(())
+    }
+
     /// One update of every parameter that has a gradient.
     pub fn step(&mut self) -> Result<()> {
         let AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay, amsgrad, maximize } = self.config;
@@ -104,7 +166,7 @@ impl Adam {
                 if maximize {
                     grad = grad.f_neg()?;
                 }
-                let state = state.get_or_insert_with(|| ParamState {
+                let state = state.get_or_insert_with(|| AdamState {
                     step: 0.0,
                     exp_avg: param.zeros_like(),
                     exp_avg_sq: param.zeros_like(),

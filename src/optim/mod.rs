@@ -2,5 +2,7 @@
 //! reaches the same parameters as PyTorch, not just nearly the same.
 
 mod adam;
+mod clip;
 
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, AdamState};
+pub use clip::clip_grad_norm_;

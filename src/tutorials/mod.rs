@@ -74,6 +74,38 @@ pub const PROGRAMS: [&str; 11] = [
     "packed_sequences",
 ];
 
+/// Each program's section of the tutorial and what it shows, in [`PROGRAMS`]' order.
+///
+/// ```
+/// let (section, what) = tch_rnn::tutorials::about("hello_lstm").unwrap();
+/// assert_eq!((section, what), ("4", "3.3 with an LSTM"));
+/// ```
+pub fn about(name: &str) -> Option<(&'static str, &'static str)> {
+    const ABOUT: [(&str, &str, &str); 11] = [
+        ("rnn_cell", "2.1", "RNNCell stepped by hand over a (seq, batch, input) sequence"),
+        ("rnn", "2.2", "RNN over the whole sequence: output and hidden"),
+        ("rnn_batch_first", "2.3", "the same with batch_first=True"),
+        ("hello_rnn_cell", "3.1", "\"hello\" -> \"ohlol\" with RNNCell and one-hot input"),
+        ("hello_rnn", "3.2", "the same with RNN"),
+        ("hello_embedding", "3.3", "the same with Embedding + 2-layer RNN + Linear"),
+        ("hello_lstm", "4", "3.3 with an LSTM"),
+        ("hello_gru", "4", "3.3 with a GRU"),
+        ("hello_lstm_cell", "4", "3.1 with an LSTMCell and its (hidden, cell) state"),
+        ("hello_gru_cell", "4", "3.1 with a GRUCell"),
+        ("packed_sequences", "4", "words of different lengths reversed over one packed batch"),
+    ];
+    ABOUT.iter().find(|(n, _, _)| *n == name).map(|&(_, section, what)| (section, what))
+}
+
+/// Whether program `name` trains (and so takes `epochs` and `lr`).
+///
+/// ```
+/// assert!(tch_rnn::tutorials::trains("hello_gru") && !tch_rnn::tutorials::trains("rnn"));
+/// ```
+pub fn trains(name: &str) -> bool {
+    PROGRAMS.contains(&name) && !["rnn_cell", "rnn", "rnn_batch_first"].contains(&name)
+}
+
 /// Runs the program called `name` (one of [`PROGRAMS`]), writing what it prints to `out`.
 ///
 /// ```

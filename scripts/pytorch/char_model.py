@@ -1,0 +1,248 @@
+"""The character model of `tch-rnn train` in PyTorch: the same model (Embedding -> RNN | LSTM |
+GRU -> Linear, batch first, PyTorch's parameter names), the same training loop (random windows
+drawn with torch.randint, zero initial state, mean cross entropy, clip_grad_norm_, Adam), and
+the same checkpoint layout, so that models go from Rust to PyTorch and back:
+
+    RUN/latest -> checkpoints/step-NNNNNN/   config.json, vocab.json, model.safetensors,
+                                             optimizer.safetensors, rng.safetensors, state.json
+
+Usage (with the Python that scripts/setup.sh installed):
+    .venv/bin/python scripts/pytorch/char_model.py train --text FILE --out DIR [--steps N ...]
+    .venv/bin/python scripts/pytorch/char_model.py sample --checkpoint DIR [--prime TEXT ...]
+    .venv/bin/python scripts/pytorch/char_model.py logits --checkpoint DIR --input TEXT
+        (prints the logits of every step of TEXT from a zero state, one float per line, exactly)
+
+`tch-rnn train` and `char_model.py train` with the same options, text and seed take the same
+steps: tests/char_model.rs holds them to the same parameters.
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+FORMAT = "tch-rnn char model 1"
+VALIDATION_FRACTION = 0.05
+CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+
+
+class CharModel(torch.nn.Module):
+    def __init__(self, cell, vocab_size, embedding, hidden, layers, dropout):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab_size, embedding)
+        self.rnn = CELLS[cell](embedding, hidden, num_layers=layers, dropout=dropout, batch_first=True)
+        self.fc = torch.nn.Linear(hidden, vocab_size)
+
+    def forward(self, x, state=None):
+        out, state = self.rnn(self.emb(x), state)
+        return self.fc(out), state
+
+
+def split(indices: list[int], seq_len: int):
+    """The first 95% to train on, the last 5% (at least 2 characters) for validation."""
+    n = len(indices)
+    validation_len = max(2, math.floor(n * VALIDATION_FRACTION + 0.5))  # Rust's f64::round
+    train_len = n - validation_len
+    if train_len <= seq_len:
+        sys.exit(f"char_model: the text is too short for --seq-len {seq_len}")
+    data = torch.tensor(indices, dtype=torch.int64)
+    return data[:train_len], data[train_len:]
+
+
+def windows(data, starts, length):
+    index = starts.unsqueeze(1) + torch.arange(length + 1)
+    chunk = data.index_select(0, index.view(-1)).view(starts.size(0), length + 1)
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+@torch.no_grad()
+def evaluate(model, data, seq_len, batch):
+    """Mean cross entropy of every next-character prediction, in windows as tch-rnn makes them."""
+    criterion = torch.nn.CrossEntropyLoss(reduction="sum")
+    predictions = data.size(0) - 1
+    full, rest = divmod(predictions, seq_len)
+    chunks = [(start * seq_len, min(batch, full - start), seq_len) for start in range(0, full, batch)]
+    if rest:
+        chunks.append((full * seq_len, 1, rest))
+    total = 0.0
+    for first, count, length in chunks:
+        x, y = windows(data, torch.arange(count) * length + first, length)
+        logits, _ = model(x)
+        total += criterion(logits.reshape(-1, logits.size(-1)), y.reshape(-1)).item()
+    return total / predictions
+
+
+def write_json(path: Path, value) -> bytes:
+    data = (json.dumps(value, indent=2) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def save_checkpoint(run: Path, config, vocab, model, optimizer, names, step, validation, best, is_best):
+    """Writes RUN/checkpoints/step-NNNNNN whole in a temporary folder, renames it into place,
+    then points RUN/latest (and RUN/best) at it, as tch-rnn does."""
+    checkpoints = run / "checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    final = checkpoints / f"step-{step:06d}"
+    tmp = Path(tempfile.mkdtemp(dir=checkpoints, prefix=f".{final.name}.tmp-"))
+    files = {
+        "config.json": write_json(tmp / "config.json", config),
+        "vocab.json": write_json(tmp / "vocab.json", {"chars": vocab}),
+    }
+    state_by_name = {}
+    for name, param in zip(names, optimizer.param_groups[0]["params"]):
+        state = optimizer.state.get(param)
+        if state:
+            state_by_name[f"step/{name}"] = state["step"].to(torch.float32).reshape(())
+            state_by_name[f"exp_avg/{name}"] = state["exp_avg"]
+            state_by_name[f"exp_avg_sq/{name}"] = state["exp_avg_sq"]
+    tensors = {
+        "model.safetensors": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "optimizer.safetensors": {k: v.detach().cpu().contiguous() for k, v in state_by_name.items()},
+        "rng.safetensors": {"cpu": torch.get_rng_state()},
+    }
+    for name, values in tensors.items():
+        save_file(dict(sorted(values.items())), str(tmp / name))
+        files[name] = (tmp / name).read_bytes()
+    sha256 = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    write_json(tmp / "state.json", {"step": step, "validation_loss": validation, "best_validation_loss": best,
+                                    "sha256": dict(sorted(sha256.items()))})
+    os.replace(tmp, final)
+    for pointer in ["latest"] + (["best"] if is_best or not (run / "best").exists() else []):
+        link = run / f".{pointer}.link-{os.getpid()}"
+        os.symlink(final.relative_to(run), link)
+        os.replace(link, run / pointer)
+
+
+def load_checkpoint(path: Path):
+    """(config, vocab, model) from a run's folder (its latest) or a checkpoint folder, every
+    file checked against its SHA-256; the model strictly loaded, in eval mode."""
+    folder = path if (path / "state.json").is_file() else path / "latest"
+    state = json.loads((folder / "state.json").read_text())
+    for name, expected in state["sha256"].items():
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != expected:
+            sys.exit(f"char_model: {folder / name} does not match its SHA-256: the file is corrupt")
+    config = json.loads((folder / "config.json").read_text())
+    if config["format"] != FORMAT:
+        sys.exit(f"char_model: {folder} is not a {FORMAT} checkpoint")
+    vocab = json.loads((folder / "vocab.json").read_text())["chars"]
+    model = CharModel(**config["model"])
+    model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
+    model.eval()
+    return config, vocab, model
+
+
+def train(args):
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    text = Path(args.text).read_text(encoding="utf-8")
+    vocab = sorted(set(text))
+    index = {c: i for i, c in enumerate(vocab)}
+    train_data, validation_data = split([index[c] for c in text], args.seq_len)
+    config = {
+        "format": FORMAT,
+        "model": {"cell": args.cell, "vocab_size": len(vocab), "embedding": args.embedding, "hidden": args.hidden,
+                  "layers": args.layers, "dropout": args.dropout},
+        "training": {"text": args.text, "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+                     "seq_len": args.seq_len, "batch": args.batch, "lr": args.lr, "clip": args.clip, "seed": args.seed},
+    }
+    torch.manual_seed(args.seed)
+    model = CharModel(**config["model"])
+    names = [name for name, _ in model.named_parameters()]
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    criterion = torch.nn.CrossEntropyLoss()
+    vocab_size, high = len(vocab), train_data.size(0) - args.seq_len
+    run, best = Path(args.out), None
+    history = ["step,train_loss,validation_loss"]
+    for step in range(1, args.steps + 1):
+        starts = torch.randint(high, (args.batch,))
+        x, y = windows(train_data, starts, args.seq_len)
+        model.train()
+        logits, _ = model(x)
+        loss = criterion(logits.view(-1, vocab_size), y.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        if args.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        optimizer.step()
+        validation = ""
+        if step % args.eval_every == 0 or step == args.steps:
+            model.eval()
+            validation_loss = evaluate(model, validation_data, args.seq_len, args.batch)
+            is_best = best is None or validation_loss < best
+            best = validation_loss if is_best else best
+            save_checkpoint(run, config, vocab, model, optimizer, names, step, validation_loss, best, is_best)
+            validation = repr(validation_loss)
+        history.append(f"{step},{loss.item()!r},{validation}")
+    (run / "history.csv").write_text("\n".join(history) + "\n")
+    print(f"char_model: trained {args.steps} steps; validation loss {best}; checkpoint {run / 'latest'}")
+
+
+@torch.no_grad()
+def sample(args):
+    config, vocab, model = load_checkpoint(Path(args.checkpoint))
+    index = {c: i for i, c in enumerate(vocab)}
+    torch.manual_seed(args.seed)
+    logits, state = model(torch.tensor([[index[c] for c in args.prime]]))
+    last, drawn = logits[:, -1], []
+    for _ in range(args.length):
+        if args.temperature == 0:
+            nxt = last.argmax(-1, keepdim=True)
+        else:
+            scaled = last / args.temperature
+            if args.top_k:
+                k = min(args.top_k, scaled.size(1))
+                threshold = scaled.topk(k, -1).values[:, k - 1:k]
+                scaled = scaled.masked_fill(scaled < threshold, float("-inf"))
+            nxt = scaled.softmax(-1).multinomial(1)
+        logits, state = model(nxt, state)
+        last = logits[:, 0]
+        drawn.append(nxt.item())
+    print(args.prime + "".join(vocab[i] for i in drawn))
+
+
+@torch.no_grad()
+def logits(args):
+    torch.set_num_threads(1)
+    config, vocab, model = load_checkpoint(Path(args.checkpoint))
+    index = {c: i for i, c in enumerate(vocab)}
+    out, _ = model(torch.tensor([[index[c] for c in args.input]]))
+    for value in out.flatten().tolist():
+        print(repr(value))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    t = commands.add_parser("train")
+    t.add_argument("--text", required=True)
+    t.add_argument("--out", required=True)
+    t.add_argument("--cell", default="lstm", choices=list(CELLS))
+    for name, default in [("layers", 2), ("hidden", 256), ("embedding", 64), ("seq-len", 64), ("batch", 32),
+                          ("steps", 2000), ("seed", 0), ("eval-every", 250), ("threads", 0)]:
+        t.add_argument(f"--{name}", type=int, default=default)
+    for name, default in [("dropout", 0.0), ("lr", 2e-3), ("clip", 5.0)]:
+        t.add_argument(f"--{name}", type=float, default=default)
+    s = commands.add_parser("sample")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--prime", default="\n")
+    s.add_argument("--length", type=int, default=500)
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=int)
+    s.add_argument("--seed", type=int, default=0)
+    g = commands.add_parser("logits")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--input", required=True)
+    args = parser.parse_args()
+    {"train": train, "sample": sample, "logits": logits}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

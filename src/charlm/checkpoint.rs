@@ -1,0 +1,362 @@
+//! Checkpoints of a training run, in a layout that PyTorch reads and writes too
+//! (`scripts/pytorch/char_model.py`):
+//!
+//! ```text
+//! RUN/
+//!   latest -> checkpoints/step-000400     the last checkpoint (a symlink, replaced atomically)
+//!   best   -> checkpoints/step-000200     the one with the lowest validation loss
+//!   checkpoints/step-000400/
+//!     config.json        the model and the training options that define the run
+//!     vocab.json         the characters, index by index
+//!     model.safetensors  the state_dict, PyTorch's names (emb.weight, rnn.weight_ih_l0, ...)
+//!     optimizer.safetensors  Adam's state per parameter: step/NAME, exp_avg/NAME, exp_avg_sq/NAME
+//!     rng.safetensors    the random generators' states (cpu, cuda:N), for an exact resume
+//!     state.json         the step, the validation losses, and the SHA-256 of every other file
+//!   history.csv, loss.png
+//! ```
+//!
+//! A checkpoint is written whole into a temporary folder, synced, and renamed into place; only
+//! then does `latest` (or `best`) point at it, so a crash at any moment leaves the previous
+//! checkpoint complete and pointed at. Loading checks every file against its checksum.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+use super::corpus::{Vocabulary, hex};
+use super::model::{CharModel, ModelConfig};
+use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
+use crate::nn::load_state_dict;
+use crate::optim::{Adam, AdamState};
+
+/// The `format` of a checkpoint's config.json.
+pub const FORMAT: &str = "tch-rnn char model 1";
+const MAX_JSON: u64 = 64 << 20;
+const MAX_TENSORS: u64 = 64 << 30;
+
+/// The training options that define a run: a resumed run keeps them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Where the text came from (a path, or `<embedded Shakespeare>`).
+    pub text: String,
+    /// The SHA-256 of the text: a resume must see the same.
+    pub text_sha256: String,
+    pub seq_len: i64,
+    pub batch: i64,
+    pub lr: f64,
+    /// Maximal gradient norm; 0 for no clipping.
+    pub clip: f64,
+    pub seed: i64,
+}
+
+/// A checkpoint's `config.json`.
+///
+/// ```
+/// use tch_rnn::charlm::{Cell, ModelConfig, RunConfig, TrainingConfig, FORMAT};
+/// let model = ModelConfig { cell: Cell::Lstm, vocab_size: 4, embedding: 3, hidden: 5, layers: 1, dropout: 0.0 };
+/// let training = TrainingConfig { text: "t.txt".into(), text_sha256: "00".into(), seq_len: 8, batch: 2, lr: 2e-3, clip: 5.0, seed: 0 };
+/// let config = RunConfig { format: FORMAT.into(), model, training };
+/// let json = serde_json::to_string(&config)?;
+/// assert_eq!(serde_json::from_str::<RunConfig>(&json)?, config);
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub format: String,
+    pub model: ModelConfig,
+    pub training: TrainingConfig,
+}
+
+/// A checkpoint's `state.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointState {
+    /// Optimizer steps taken.
+    pub step: i64,
+    /// The validation loss at this step, if measured.
+    pub validation_loss: Option<f64>,
+    /// The lowest validation loss of the run so far.
+    pub best_validation_loss: Option<f64>,
+    /// The SHA-256 of every other file of the checkpoint, by name.
+    pub sha256: BTreeMap<String, String>,
+}
+
+/// The vocabulary as `vocab.json` holds it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VocabFile {
+    chars: Vec<String>,
+}
+
+/// What a checkpoint saves of a run at one step.
+pub struct Snapshot<'a> {
+    pub config: &'a RunConfig,
+    pub vocab: &'a Vocabulary,
+    pub vs: &'a VarStore,
+    /// The optimizer and the name of each of its parameters, in its order.
+    pub optimizer: &'a Adam,
+    pub parameter_names: &'a [String],
+    /// The generators' states, by device name (`cpu`, `cuda:0`).
+    pub rng: Vec<(String, Tensor)>,
+    pub state: CheckpointState,
+}
+
+/// The checkpoint folder name of `step`.
+fn step_dir_name(step: i64) -> String {
+    format!("step-{step:06}")
+}
+
+/// Writes `snapshot` as `RUN/checkpoints/step-NNNNNN` (whole, then renamed into place) and
+/// returns that folder. An existing checkpoint of the same step is left as it is.
+pub fn write(run_dir: &Path, snapshot: Snapshot) -> Result<PathBuf> {
+    let checkpoints = run_dir.join("checkpoints");
+    std::fs::create_dir_all(&checkpoints).with_context(|| format!("cannot create {}", checkpoints.display()))?;
+    let final_dir = checkpoints.join(step_dir_name(snapshot.state.step));
+    if final_dir.join("state.json").is_file() {
+        return Ok(final_dir);
+    }
+    let tmp = temporary_sibling(&final_dir, "tmp");
+    let written = write_into(&tmp, &snapshot).and_then(|()| {
+        sync_dir(&tmp)?;
+        if final_dir.exists() {
+            // A half-made folder of this step from an interrupted save: no pointer leads to it.
+            std::fs::remove_dir_all(&final_dir).with_context(|| format!("cannot replace {}", final_dir.display()))?;
+        }
+        std::fs::rename(&tmp, &final_dir)
+            .with_context(|| format!("cannot move the checkpoint to {}", final_dir.display()))?;
+        sync_dir(&checkpoints)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    written.with_context(|| {
+        format!("cannot save the checkpoint of step {} in {}", snapshot.state.step, run_dir.display())
+    })?;
+    Ok(final_dir)
+}
+
+/// `value` as pretty JSON with a final newline.
+fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    Ok(format!("{}\n", serde_json::to_string_pretty(value)?).into_bytes())
+}
+
+/// Writes every file of the checkpoint into the (temporary) folder `dir`, each synced, with
+/// `state.json`, which lists their checksums, last.
+fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
+    std::fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let to_cpu = |t: &Tensor| t.detach().to_device(Device::Cpu);
+    let mut model: Vec<(String, Tensor)> = s.vs.variables().into_iter().map(|(n, t)| (n, to_cpu(&t))).collect();
+    model.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut optimizer = Vec::new();
+    for (i, name) in s.parameter_names.iter().enumerate() {
+        if let Some(state) = s.optimizer.state(i) {
+            optimizer.push((format!("step/{name}"), Tensor::from(state.step)));
+            optimizer.push((format!("exp_avg/{name}"), to_cpu(&state.exp_avg)));
+            optimizer.push((format!("exp_avg_sq/{name}"), to_cpu(&state.exp_avg_sq)));
+            if let Some(max) = &state.max_exp_avg_sq {
+                optimizer.push((format!("max_exp_avg_sq/{name}"), to_cpu(max)));
+            }
+        }
+    }
+    let rng: Vec<(String, Tensor)> = s.rng.iter().map(|(n, t)| (n.clone(), to_cpu(t))).collect();
+    let vocab = VocabFile { chars: s.vocab.chars().iter().map(char::to_string).collect() };
+
+    let mut state = s.state.clone();
+    let mut record = |name: &str, bytes: &[u8]| {
+        state.sha256.insert(name.to_string(), hex(&Sha256::digest(bytes)));
+    };
+    for (name, bytes) in [("config.json", json_bytes(s.config)?), ("vocab.json", json_bytes(&vocab)?)] {
+        write_synced(&dir.join(name), &bytes)?;
+        record(name, &bytes);
+    }
+    for (name, tensors) in
+        [("model.safetensors", &model), ("optimizer.safetensors", &optimizer), ("rng.safetensors", &rng)]
+    {
+        let path = dir.join(name);
+        let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        Tensor::write_safetensors(&named, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::File::open(&path)?.sync_all()?;
+        record(name, &std::fs::read(&path)?);
+    }
+    write_synced(&dir.join("state.json"), &json_bytes(&state)?)
+}
+
+/// Writes a new file and syncs it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create_new(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Points `RUN/NAME` (`latest` or `best`) at `checkpoint`, atomically (a symlink renamed over
+/// the old one).
+pub fn point(run_dir: &Path, name: &str, checkpoint: &Path) -> Result<()> {
+    let link = run_dir.join(name);
+    let relative = checkpoint.strip_prefix(run_dir).unwrap_or(checkpoint);
+    let tmp = temporary_sibling(&link, "link");
+    let pointed = std::os::unix::fs::symlink(relative, &tmp)
+        .and_then(|()| std::fs::rename(&tmp, &link))
+        .with_context(|| format!("cannot point {} at {}", link.display(), relative.display()));
+    if pointed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    pointed?;
+    sync_dir(run_dir)
+}
+
+/// Removes the checkpoints that neither `latest` nor `best` points at (and leftovers of
+/// interrupted saves).
+pub fn prune(run_dir: &Path) -> Result<()> {
+    let keep: Vec<PathBuf> =
+        ["latest", "best"].iter().filter_map(|name| std::fs::canonicalize(run_dir.join(name)).ok()).collect();
+    let checkpoints = run_dir.join("checkpoints");
+    let Ok(entries) = std::fs::read_dir(&checkpoints) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if !keep.contains(&canonical) {
+            std::fs::remove_dir_all(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A checkpoint on disk, its JSON files read and every file checked against its checksum.
+#[derive(Debug)]
+pub struct Checkpoint {
+    pub dir: PathBuf,
+    pub config: RunConfig,
+    pub vocab: Vocabulary,
+    pub state: CheckpointState,
+}
+
+impl Checkpoint {
+    /// Opens the checkpoint at `path`: a run's folder (its `latest`) or a checkpoint folder.
+    ///
+    /// ```no_run
+    /// let checkpoint = tch_rnn::charlm::Checkpoint::open("runs/shakespeare".as_ref())?;
+    /// println!("step {}", checkpoint.state.step);
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn open(path: &Path) -> Result<Self> {
+        let dir = if path.join("state.json").is_file() { path.to_path_buf() } else { path.join("latest") };
+        let shown = dir.display().to_string();
+        if !dir.join("state.json").is_file() {
+            bail!("no checkpoint at {} (no state.json there, and no 'latest' checkpoint)", path.display());
+        }
+        let read_json = |name: &str| read_regular_file(&dir.join(name), "checkpoint file", MAX_JSON);
+        let state: CheckpointState = serde_json::from_slice(&read_json("state.json")?)
+            .with_context(|| format!("checkpoint {shown}: state.json is not a checkpoint state"))?;
+        for required in ["config.json", "vocab.json", "model.safetensors"] {
+            ensure!(state.sha256.contains_key(required), "checkpoint {shown}: state.json lists no {required}");
+        }
+        for (name, expected) in &state.sha256 {
+            ensure!(
+                !name.contains('/') && !name.starts_with('.'),
+                "checkpoint {shown}: bad file name {name:?} in state.json"
+            );
+            let limit = if name.ends_with(".json") { MAX_JSON } else { MAX_TENSORS };
+            let bytes = read_regular_file(&dir.join(name), "checkpoint file", limit)
+                .with_context(|| format!("checkpoint {shown} is incomplete"))?;
+            ensure!(
+                &hex(&Sha256::digest(&bytes)) == expected,
+                "checkpoint {shown}: {name} does not match its SHA-256 in state.json: the file is corrupt"
+            );
+        }
+        let config: RunConfig = serde_json::from_slice(&read_json("config.json")?)
+            .with_context(|| format!("checkpoint {shown}: config.json is not a tch-rnn model config"))?;
+        ensure!(config.format == FORMAT, "checkpoint {shown}: format '{}', expected '{FORMAT}'", config.format);
+        config.model.validate().with_context(|| format!("checkpoint {shown}: config.json"))?;
+        let vocab: VocabFile = serde_json::from_slice(&read_json("vocab.json")?)
+            .with_context(|| format!("checkpoint {shown}: vocab.json is not a vocabulary"))?;
+        let chars = vocab
+            .chars
+            .iter()
+            .map(|s| {
+                let mut it = s.chars();
+                match (it.next(), it.next()) {
+                    (Some(c), None) => Ok(c),
+                    _ => bail!("checkpoint {shown}: vocab.json holds {s:?}, not one character"),
+                }
+            })
+            .collect::<Result<Vec<char>>>()?;
+        let vocab = Vocabulary::from_chars(chars).with_context(|| format!("checkpoint {shown}: vocab.json"))?;
+        ensure!(
+            vocab.len() as i64 == config.model.vocab_size,
+            "checkpoint {shown}: vocab.json has {} characters, config.json says vocab_size {}",
+            vocab.len(),
+            config.model.vocab_size
+        );
+        Ok(Checkpoint { dir, config, vocab, state })
+    }
+
+    /// The model, its parameters loaded (strictly) from `model.safetensors`, on `device`.
+    pub fn load_model(&self, device: Device) -> Result<(VarStore, CharModel)> {
+        let mut vs = VarStore::new(device);
+        let model = CharModel::new(&vs.root(), self.config.model)?;
+        load_state_dict(&mut vs, self.dir.join("model.safetensors"))
+            .with_context(|| format!("checkpoint {}: the weights do not fit config.json", self.dir.display()))?;
+        Ok((vs, model))
+    }
+
+    fn tensors(&self, name: &str) -> Result<BTreeMap<String, Tensor>> {
+        ensure!(
+            self.state.sha256.contains_key(name),
+            "checkpoint {} has no {name}: it cannot be resumed",
+            self.dir.display()
+        );
+        let path = self.dir.join(name);
+        Ok(Tensor::read_safetensors(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .into_iter()
+            .collect())
+    }
+
+    /// Restores Adam's state of each parameter from `optimizer.safetensors`; `names` are the
+    /// parameters' names in the optimizer's order.
+    pub fn restore_optimizer(&self, optimizer: &mut Adam, names: &[String]) -> Result<()> {
+        let mut tensors = self.tensors("optimizer.safetensors")?;
+        let device = optimizer.params().first().map_or(Device::Cpu, Tensor::device);
+        for (i, name) in names.iter().enumerate() {
+            let mut take = |field: &str| tensors.remove(&format!("{field}/{name}")).map(|t| t.to_device(device));
+            let (Some(step), Some(exp_avg), Some(exp_avg_sq)) = (take("step"), take("exp_avg"), take("exp_avg_sq"))
+            else {
+                continue; // no step taken for this parameter yet
+            };
+            ensure!(
+                step.kind() == Kind::Float && step.numel() == 1,
+                "optimizer state: step/{name} is not a float32 scalar"
+            );
+            let state = AdamState {
+                step: step.double_value(&[]) as f32,
+                exp_avg,
+                exp_avg_sq,
+                max_exp_avg_sq: take("max_exp_avg_sq"),
+            };
+            optimizer.set_state(i, state).with_context(|| format!("optimizer state of {name}"))?;
+        }
+        if let Some(extra) = tensors.keys().next() {
+            bail!(
+                "checkpoint {}: optimizer.safetensors holds {extra}, which is no parameter of the model",
+                self.dir.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The random generators' states saved with the checkpoint, by device name.
+    pub fn rng(&self) -> Result<BTreeMap<String, Tensor>> {
+        self.tensors("rng.safetensors")
+    }
+}

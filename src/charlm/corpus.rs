@@ -1,0 +1,169 @@
+//! The text a character model learns from: its vocabulary (the distinct characters, sorted), and
+//! the split into the part it trains on and the 5% at the end held out for validation.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use sha2::{Digest, Sha256};
+use tch::Tensor;
+
+/// The text `tch-rnn train` learns when given none: nine plays of Shakespeare in the style of
+/// tinyshakespeare, 1.1 MB of ASCII (see data/README.md for its source and licence).
+pub const SHAKESPEARE: &str = include_str!("../../data/shakespeare.txt");
+
+/// The share of a text held out, at its end, for validation.
+pub const VALIDATION_FRACTION: f64 = 0.05;
+
+/// The distinct characters of a text, sorted, each standing for its index.
+///
+/// ```
+/// use tch_rnn::charlm::Vocabulary;
+/// let vocab = Vocabulary::from_text("hello")?;
+/// assert_eq!(vocab.chars(), ['e', 'h', 'l', 'o']); // the tutorial's dictionary
+/// assert_eq!(vocab.encode("hello")?, [1, 0, 2, 2, 3]);
+/// assert_eq!(vocab.decode(&[3, 1, 2, 3, 2]), "ohlol");
+/// assert!(vocab.encode("help").is_err());
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    chars: Vec<char>,
+    index: HashMap<char, i64>,
+}
+
+impl Vocabulary {
+    /// The sorted distinct characters of `text` (which must not be empty).
+    pub fn from_text(text: &str) -> Result<Self> {
+        let chars: BTreeSet<char> = text.chars().collect();
+        Self::from_chars(chars.into_iter().collect())
+    }
+
+    /// A vocabulary of `chars`, in that order (as a checkpoint stores it): non-empty, no
+    /// character twice.
+    pub fn from_chars(chars: Vec<char>) -> Result<Self> {
+        ensure!(!chars.is_empty(), "vocabulary: no characters");
+        let index: HashMap<char, i64> = chars.iter().enumerate().map(|(i, &c)| (c, i as i64)).collect();
+        ensure!(index.len() == chars.len(), "vocabulary: a character appears twice");
+        Ok(Vocabulary { chars, index })
+    }
+
+    /// The characters, index by index.
+    pub fn chars(&self) -> &[char] {
+        &self.chars
+    }
+
+    /// How many characters there are.
+    pub fn len(&self) -> usize {
+        self.chars.len()
+    }
+
+    /// Never: a vocabulary has at least one character.
+    pub fn is_empty(&self) -> bool {
+        self.chars.is_empty()
+    }
+
+    /// Whether `c` is one of the characters.
+    pub fn contains(&self, c: char) -> bool {
+        self.index.contains_key(&c)
+    }
+
+    /// The indices of the characters of `text`; an error naming the characters the vocabulary
+    /// does not have.
+    pub fn encode(&self, text: &str) -> Result<Vec<i64>> {
+        let unknown: BTreeSet<char> = text.chars().filter(|c| !self.index.contains_key(c)).collect();
+        if !unknown.is_empty() {
+            let shown: Vec<String> = unknown.iter().take(10).map(|c| format!("{c:?}")).collect();
+            bail!(
+                "{} character(s) not in the model's vocabulary of {}: {}{}",
+                unknown.len(),
+                self.chars.len(),
+                shown.join(", "),
+                if unknown.len() > 10 { ", ..." } else { "" }
+            );
+        }
+        Ok(text.chars().map(|c| self.index[&c]).collect())
+    }
+
+    /// The characters of `indices` (indices outside the vocabulary are skipped).
+    pub fn decode(&self, indices: &[i64]) -> String {
+        indices.iter().filter_map(|&i| usize::try_from(i).ok().and_then(|i| self.chars.get(i))).collect()
+    }
+}
+
+/// Reads the text at `path` as UTF-8, or returns the embedded Shakespeare when `path` is
+/// `None`; also returns where it came from, for messages and the run's config.
+///
+/// ```
+/// let (text, source) = tch_rnn::charlm::read_text(None)?;
+/// assert!(text.starts_with("BERNARDO:") && source == "<embedded Shakespeare>");
+/// # anyhow::Ok(())
+/// ```
+pub fn read_text(path: Option<&Path>) -> Result<(String, String)> {
+    let Some(path) = path else {
+        return Ok((SHAKESPEARE.to_string(), "<embedded Shakespeare>".into()));
+    };
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read the text {shown}"))?;
+    ensure!(metadata.is_file(), "the text {shown} is not a regular file");
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the text {shown}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!("the text {shown} is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())
+    })?;
+    ensure!(!text.is_empty(), "the text {shown} is empty");
+    Ok((text, shown.to_string()))
+}
+
+/// The SHA-256 of a text, in hex: how a checkpoint remembers the text it was trained on.
+///
+/// ```
+/// assert_eq!(tch_rnn::charlm::text_sha256("").len(), 64);
+/// ```
+pub fn text_sha256(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Lowercase hex digits of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A text ready for training: its vocabulary and its characters as indices (int64, CPU), split
+/// into the first 95% to train on and the last 5% for validation.
+///
+/// ```
+/// let corpus = tch_rnn::charlm::Corpus::new(&"abcd".repeat(100), 16)?;
+/// assert_eq!((corpus.train.size(), corpus.validation.size()), (vec![380], vec![20]));
+/// assert!(tch_rnn::charlm::Corpus::new("abc", 16).is_err());
+/// # anyhow::Ok(())
+/// ```
+#[derive(Debug)]
+pub struct Corpus {
+    pub vocab: Vocabulary,
+    pub train: Tensor,
+    pub validation: Tensor,
+}
+
+impl Corpus {
+    /// Splits `text` for windows of `seq_len` characters: the training part must hold at least
+    /// one window and its next character, the validation part at least two characters.
+    pub fn new(text: &str, seq_len: i64) -> Result<Self> {
+        Self::with_vocabulary(text, seq_len, Vocabulary::from_text(text)?)
+    }
+
+    /// As [`Corpus::new`], with the vocabulary of an earlier run (which must cover `text`).
+    pub fn with_vocabulary(text: &str, seq_len: i64, vocab: Vocabulary) -> Result<Self> {
+        let indices = vocab.encode(text)?;
+        let n = indices.len() as i64;
+        let validation_len = ((n as f64 * VALIDATION_FRACTION).round() as i64).max(2);
+        let train_len = n - validation_len;
+        ensure!(
+            train_len > seq_len,
+            "the text has {n} characters: with {validation_len} held out for validation, {train_len} are left to \
+             train on, and --seq-len {seq_len} needs at least {}",
+            seq_len + 1
+        );
+        let all = Tensor::from_slice(&indices);
+        Ok(Corpus { vocab, train: all.narrow(0, 0, train_len), validation: all.narrow(0, train_len, validation_len) })
+    }
+}

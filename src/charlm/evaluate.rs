@@ -1,0 +1,75 @@
+//! How well a character model predicts a text: the mean cross entropy of every next-character
+//! prediction, in nats, with bits per character and perplexity. Runs without gradient
+//! tracking, the model in evaluation mode.
+
+use std::f64::consts::LN_2;
+
+use anyhow::{Result, ensure};
+use tch::{Device, Kind, Tensor};
+
+use super::model::CharModel;
+use crate::nn::{CrossEntropyLoss, CrossEntropyLossConfig, Reduction};
+
+/// The result of [`evaluate`].
+///
+/// ```
+/// let e = tch_rnn::charlm::Evaluation { loss: std::f64::consts::LN_2, predictions: 10 };
+/// assert!((e.bits_per_character() - 1.0).abs() < 1e-12 && (e.perplexity() - 2.0).abs() < 1e-12);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Mean cross entropy per predicted character, in nats.
+    pub loss: f64,
+    /// How many characters were predicted (all but the first).
+    pub predictions: i64,
+}
+
+impl Evaluation {
+    /// The loss in bits.
+    pub fn bits_per_character(&self) -> f64 {
+        self.loss / LN_2
+    }
+
+    /// `exp(loss)`: how many characters the model hesitates between, on average.
+    pub fn perplexity(&self) -> f64 {
+        self.loss.exp()
+    }
+}
+
+/// The model's mean loss on predicting every character of `data` (1-D int64 indices, at least
+/// two) from those before it, in consecutive windows of `seq_len` characters, `batch` windows
+/// at a time, each window from a zero state. Switch the model to evaluation mode first.
+pub fn evaluate(model: &CharModel, data: &Tensor, seq_len: i64, batch: i64, device: Device) -> Result<Evaluation> {
+    let n = data.size().first().copied().unwrap_or(0);
+    ensure!(n >= 2, "evaluate: the text must have at least two characters, got {n}");
+    ensure!(seq_len > 0 && batch > 0, "evaluate: seq_len and batch must be positive");
+    let predictions = n - 1;
+    let criterion = CrossEntropyLoss::new(CrossEntropyLossConfig { reduction: Reduction::Sum, ..Default::default() })?;
+    let vocab = model.config.vocab_size;
+    tch::no_grad(|| {
+        let mut total = 0.0;
+        // The full windows, then the remainder as one shorter window.
+        let full = predictions / seq_len;
+        let mut windows = Vec::new();
+        let mut start = 0;
+        while start < full {
+            let count = batch.min(full - start);
+            windows.push((start * seq_len, count, seq_len));
+            start += count;
+        }
+        let rest = predictions % seq_len;
+        if rest > 0 {
+            windows.push((full * seq_len, 1, rest));
+        }
+        for (first, count, len) in windows {
+            let starts = Tensor::arange(count, (Kind::Int64, Device::Cpu)) * len + first;
+            let index = starts.unsqueeze(1) + Tensor::arange(len + 1, (Kind::Int64, Device::Cpu));
+            let chunk = data.f_index_select(0, &index.view([-1]))?.view([count, len + 1]);
+            let (x, y) = (chunk.narrow(1, 0, len).to_device(device), chunk.narrow(1, 1, len).to_device(device));
+            let (logits, _) = model.forward(&x, None)?;
+            let loss = criterion.forward(&logits.f_reshape([-1, vocab])?, &y.f_reshape([-1])?)?;
+            total += loss.f_double_value(&[])?;
+        }
+        Ok(Evaluation { loss: total / predictions as f64, predictions })
+    })
+}

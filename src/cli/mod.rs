@@ -1,0 +1,92 @@
+//! The `tch-rnn` command: the tutorial programs, and character models trained, sampled and
+//! evaluated. Errors end the process with one line on stderr: exit code 2 for a bad command
+//! line, 1 for anything else, 130 when training was interrupted (after saving).
+
+mod eval;
+mod sample;
+mod train;
+mod tutorial;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Recurrent networks on libtorch: the PyTorch RNN tutorial in Rust, and character-level
+/// language models trained, sampled and evaluated like karpathy/char-rnn, exchanged with
+/// PyTorch. Without a subcommand it runs every tutorial program in order.
+#[derive(Parser, Debug)]
+#[command(
+    name = "tch-rnn",
+    version,
+    about = "Recurrent networks on libtorch: the PyTorch RNN tutorial in Rust, and character models trained, \
+             sampled and evaluated like char-rnn, exchanged with PyTorch. Without a command: every tutorial program."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run one tutorial program (it prints what its PyTorch twin prints), or --list them.
+    Tutorial(tutorial::TutorialArgs),
+    /// Train a character-level language model on a text (Shakespeare by default).
+    Train(train::TrainArgs),
+    /// Generate text from a trained model.
+    Sample(sample::SampleArgs),
+    /// Measure a trained model on a text: loss, bits per character, perplexity.
+    Eval(eval::EvalArgs),
+}
+
+/// What a subcommand's success means for the exit code.
+pub(crate) enum Done {
+    Success,
+    Interrupted,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            print!("{e}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message, without its suggestion lines: one line, exit code 2.
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or("error: invalid command line");
+            eprintln!("{first} (see tch-rnn --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => tutorial::run_all(),
+        Some(Command::Tutorial(args)) => tutorial::run(args),
+        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Sample(args)) => sample::run(args),
+        Some(Command::Eval(args)) => eval::run(args),
+    };
+    match result {
+        Ok(Done::Success) => ExitCode::SUCCESS,
+        Ok(Done::Interrupted) => ExitCode::from(130),
+        Err(e) => {
+            // anyhow's chain on one line; multi-line messages (strict loads) folded too.
+            let message = format!("{e:#}");
+            let one_line: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            eprintln!("error: {}", one_line.join(" "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `text` to stdout; a closed stdout (e.g. `| head`) is not an error worth a message.
+pub(crate) fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

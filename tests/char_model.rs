@@ -1,0 +1,233 @@
+//! The character model's training, on tiny settings that take a second: an interrupted or
+//! stopped run resumed ends on the very bits of an uninterrupted one; checkpoints hold the whole
+//! run and refuse corruption; a run is never overwritten; sampling and evaluation work and run
+//! without gradients; the history goes to CSV and PNG; a diverging run stops and keeps its last
+//! good checkpoint.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use common::{TempDir, rng_lock};
+use tch::{Device, Tensor};
+use tch_rnn::charlm::{
+    Cell, Checkpoint, Length, Outcome, SHAKESPEARE, SampleOptions, TrainOptions, evaluate, sample, train,
+};
+
+/// The first 20 000 characters of the embedded Shakespeare, in `dir`.
+pub fn tiny_text(dir: &Path) -> PathBuf {
+    let path = dir.join("tiny.txt");
+    std::fs::write(&path, &SHAKESPEARE[..20_000]).expect("write the tiny text");
+    path
+}
+
+/// A 2-layer LSTM of 16 with embeddings of 8, windows of 16 x 4, one thread.
+fn tiny(text: &Path, out: &Path, steps: i64) -> TrainOptions {
+    TrainOptions {
+        text: Some(text.to_path_buf()),
+        hidden: Some(16),
+        embedding: Some(8),
+        layers: Some(2),
+        seq_len: Some(16),
+        batch: Some(4),
+        length: Some(Length::Steps(steps)),
+        eval_every: Some(4),
+        sample_every: Some(3),
+        threads: Some(1),
+        ..TrainOptions::new(out.to_path_buf())
+    }
+}
+
+fn run(options: &TrainOptions) -> tch_rnn::charlm::Report {
+    train(options, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The bytes of every tensor file of the run's latest checkpoint.
+fn latest_tensors(out: &Path) -> Vec<(String, Vec<u8>)> {
+    ["model.safetensors", "optimizer.safetensors", "rng.safetensors"]
+        .iter()
+        .map(|name| (name.to_string(), std::fs::read(out.join("latest").join(name)).expect("checkpoint file")))
+        .collect()
+}
+
+fn train_losses(out: &Path) -> Vec<String> {
+    let csv = std::fs::read_to_string(out.join("history.csv")).expect("history.csv");
+    csv.lines().skip(1).map(|line| line.split(',').take(2).collect::<Vec<_>>().join(",")).collect()
+}
+
+#[test]
+fn a_resumed_run_ends_on_the_bits_of_an_uninterrupted_one() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("resume");
+    let text = tiny_text(dir.path());
+    let (straight, split) = (dir.path().join("straight"), dir.path().join("split"));
+    let report = run(&tiny(&text, &straight, 11));
+    assert_eq!((report.outcome, report.step), (Outcome::Finished, 11));
+    run(&tiny(&text, &split, 5));
+    let report = run(&TrainOptions { resume: true, ..tiny(&text, &split, 11) });
+    assert_eq!(report.step, 11);
+    assert_eq!(latest_tensors(&split), latest_tensors(&straight), "weights, Adam's state and generators");
+    assert_eq!(train_losses(&split), train_losses(&straight), "the training loss of every step");
+}
+
+#[test]
+fn a_stopped_run_saves_and_resumes_exactly() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("stop");
+    let text = tiny_text(dir.path());
+    let (straight, stopped) = (dir.path().join("straight"), dir.path().join("stopped"));
+    run(&tiny(&text, &straight, 6));
+    // Ctrl-C before the first step: a checkpoint of step 0 (the initial weights).
+    let report = train(&tiny(&text, &stopped, 6), &AtomicBool::new(true)).expect("stopped run");
+    assert_eq!((report.outcome, report.step), (Outcome::Interrupted, 0));
+    assert_eq!(Checkpoint::open(&stopped).expect("checkpoint").state.step, 0);
+    run(&TrainOptions { resume: true, ..tiny(&text, &stopped, 6) });
+    assert_eq!(latest_tensors(&stopped), latest_tensors(&straight));
+}
+
+#[test]
+fn checkpoints_hold_the_run_and_refuse_corruption() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("checkpoint");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 8));
+    let checkpoint = Checkpoint::open(&out).expect("open");
+    assert_eq!(checkpoint.state.step, 8);
+    assert_eq!(checkpoint.config.model.cell, Cell::Lstm);
+    assert_eq!(checkpoint.vocab.len() as i64, checkpoint.config.model.vocab_size);
+    assert!(checkpoint.state.validation_loss.is_some() && checkpoint.state.best_validation_loss.is_some());
+    assert!(Checkpoint::open(&out.join("best")).is_ok(), "best points at a checkpoint too");
+    let kept: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
+        .expect("checkpoints")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.len() <= 2, "only latest and best are kept: {kept:?}");
+
+    // One flipped bit in the weights.
+    let weights = out.join("latest/model.safetensors");
+    let good = std::fs::read(&weights).expect("weights");
+    let mut bytes = good.clone();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&weights, &bytes).expect("corrupt the weights");
+    let message = format!("{:#}", Checkpoint::open(&out).expect_err("a corrupt checkpoint"));
+    assert!(message.contains("model.safetensors") && message.contains("corrupt"), "{message}");
+    std::fs::write(&weights, &good).expect("restore the weights");
+    // A missing file.
+    std::fs::remove_file(out.join("latest/vocab.json")).expect("remove");
+    let message = format!("{:#}", Checkpoint::open(&out).expect_err("an incomplete checkpoint"));
+    assert!(message.contains("incomplete") && message.contains("vocab.json"), "{message}");
+    let message = format!("{:#}", Checkpoint::open(dir.path()).expect_err("no checkpoint"));
+    assert!(message.contains("no checkpoint at"), "{message}");
+}
+
+#[test]
+fn a_run_is_never_overwritten_and_a_resume_must_match_it() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("overwrite");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 4));
+    let before = latest_tensors(&out);
+    let stop = AtomicBool::new(false);
+    let message = format!("{:#}", train(&tiny(&text, &out, 8), &stop).expect_err("a second run in the same folder"));
+    assert!(message.contains("already holds a training run") && message.contains("--resume"), "{message}");
+    let other = TrainOptions { hidden: Some(32), resume: true, ..tiny(&text, &out, 8) };
+    let message = format!("{:#}", train(&other, &stop).expect_err("another hidden size"));
+    assert!(message.contains("--hidden 32 (the run has 16)"), "{message}");
+    let other_text = dir.path().join("other.txt");
+    std::fs::write(&other_text, &SHAKESPEARE[100..20_100]).expect("write");
+    let message = format!("{:#}", train(&tiny(&other_text, &out, 8).with_resume(), &stop).expect_err("another text"));
+    assert!(message.contains("is not the one the run was trained on"), "{message}");
+    let message = format!("{:#}", train(&tiny(&text, &out, 4).with_resume(), &stop).expect_err("no more steps"));
+    assert!(message.contains("already at step 4"), "{message}");
+    assert_eq!(latest_tensors(&out), before, "failed runs must leave the run as it was");
+}
+
+trait WithResume {
+    fn with_resume(self) -> Self;
+}
+
+impl WithResume for TrainOptions {
+    fn with_resume(self) -> Self {
+        TrainOptions { resume: true, ..self }
+    }
+}
+
+#[test]
+fn sampling_and_evaluation_run_without_gradients() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("sample");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 8));
+    let checkpoint = Checkpoint::open(&out).expect("open");
+    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+    model.train(false);
+    let options = SampleOptions { prime: "ROMEO:\n".into(), length: 40, temperature: 0.0, top_k: None };
+    let greedy = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
+    assert_eq!(greedy.chars().count(), 40);
+    assert_eq!(greedy, sample(&model, &checkpoint.vocab, &options, Device::Cpu).unwrap(), "argmax is deterministic");
+    let drawn = |seed: i64| {
+        tch::manual_seed(seed);
+        let options = SampleOptions { temperature: 1.0, top_k: Some(5), ..options.clone() };
+        sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample")
+    };
+    assert_eq!(drawn(3), drawn(3), "the same seed draws the same text");
+    let unknown = SampleOptions { prime: "ROMEO 1".into(), ..options.clone() };
+    let message = format!("{:#}", sample(&model, &checkpoint.vocab, &unknown, Device::Cpu).expect_err("a digit"));
+    assert!(message.contains("'1'") && message.contains("not in the model's vocabulary"), "{message}");
+
+    let data = Tensor::from_slice(&checkpoint.vocab.encode(&SHAKESPEARE[..3000]).expect("encode"));
+    let result = evaluate(&model, &data, 16, 4, Device::Cpu).expect("evaluate");
+    assert_eq!(result.predictions, 2999);
+    assert!(result.loss.is_finite() && result.loss > 0.0);
+    assert!((result.bits_per_character() - result.loss / std::f64::consts::LN_2).abs() < 1e-12);
+    // Windows of another length cover the same predictions: nearly the same loss.
+    let other = evaluate(&model, &data, 7, 3, Device::Cpu).expect("evaluate");
+    assert_eq!(other.predictions, 2999);
+    assert!((other.loss - result.loss).abs() < 0.3, "{} vs {}", other.loss, result.loss);
+    let logits = tch::no_grad(|| model.forward(&data.narrow(0, 0, 8).view([1, 8]), None).expect("forward").0);
+    assert!(!logits.requires_grad(), "no gradient tracking outside training");
+}
+
+#[test]
+fn the_history_goes_to_csv_and_png() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("history");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 9));
+    let csv = std::fs::read_to_string(out.join("history.csv")).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "step,train_loss,validation_loss");
+    assert_eq!(lines.len(), 10, "one row a step");
+    let with_validation: Vec<&str> = lines[1..].iter().filter(|l| !l.ends_with(',')).copied().collect();
+    assert_eq!(with_validation.len(), 3, "validation at steps 4, 8 and 9: {with_validation:?}");
+    let png = std::fs::read(out.join("loss.png")).expect("png");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "a drawn PNG of {} bytes", png.len());
+}
+
+#[test]
+fn a_diverging_run_stops_and_keeps_its_last_good_checkpoint() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("diverge");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    // Adam moves every weight by about lr a step: within a few steps the logits overflow float32.
+    // Until then every step is checkpointed (eval_every 1).
+    let options = TrainOptions { lr: Some(1e36), clip: Some(0.0), eval_every: Some(1), ..tiny(&text, &out, 50) };
+    let message = format!("{:#}", train(&options, &AtomicBool::new(false)).expect_err("a diverging run"));
+    assert!(message.contains(" loss is ") && message.contains("training stopped"), "{message}");
+    let step: i64 = message
+        .split("at step ")
+        .nth(1)
+        .and_then(|s| s.split(':').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a step");
+    let checkpoint = Checkpoint::open(&out).expect("the last good checkpoint");
+    assert_eq!(checkpoint.state.step, step - 1, "{message}");
+    assert!(message.contains(&format!("checkpoints/step-{:06}, is kept", step - 1)), "{message}");
+}
