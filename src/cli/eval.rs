@@ -12,6 +12,7 @@ use super::train::parse_device;
 use super::{Done, print_out};
 
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub(crate) struct EvalArgs {
     /// A run's folder (its latest checkpoint), or a checkpoint folder such as RUN/best.
     #[arg(long, value_name = "DIR")]

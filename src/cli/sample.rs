@@ -8,10 +8,11 @@ use clap::Args;
 use tch_rnn::charlm::{Checkpoint, SampleOptions, sample};
 use tch_rnn::device::{DeviceRequest, resolve};
 
-use super::train::parse_device;
+use super::train::{number, parse_device};
 use super::{Done, print_out};
 
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub(crate) struct SampleArgs {
     /// A run's folder (its latest checkpoint), or a checkpoint folder such as RUN/best.
     #[arg(long, value_name = "DIR")]
@@ -23,7 +24,7 @@ pub(crate) struct SampleArgs {
     #[arg(long, default_value_t = 500)]
     length: usize,
     /// Divides the logits: lower is safer, higher is wilder; 0 always takes the most likely.
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = temperature)]
     temperature: f64,
     /// Draw only among the K most likely characters.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(i64).range(1..))]
@@ -34,6 +35,10 @@ pub(crate) struct SampleArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceRequest,
+}
+
+fn temperature(s: &str) -> Result<f64, String> {
+    number(s, "a number >= 0", |x| x >= 0.0)
 }
 
 pub(crate) fn run(args: SampleArgs) -> Result<Done> {

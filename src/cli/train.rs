@@ -12,8 +12,12 @@ use tch_rnn::device::DeviceRequest;
 use super::{Done, print_out};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Defaults follow karpathy/char-rnn (2-layer LSTM, learning rate 2e-3, gradient clip 5, \
-                        5% held out) sized to give readable samples on 2 CPU cores in minutes; see the README.")]
+#[command(
+    allow_negative_numbers = true,
+    args_override_self = true,
+    after_help = "Defaults follow karpathy/char-rnn (2-layer LSTM, learning rate 2e-3, gradient clip 5, \
+                        5% held out) sized to give readable samples on 2 CPU cores in minutes; see the README."
+)]
 pub(crate) struct TrainArgs {
     /// The text to learn, UTF-8 [default: nine plays of Shakespeare, embedded].
     #[arg(long, value_name = "FILE")]
@@ -31,7 +35,7 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     embedding: Option<i64>,
     /// Dropout between recurrent layers, in [0, 1) [default: 0].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = probability)]
     dropout: Option<f64>,
     /// Characters per training window (and truncated back-propagation) [default: 64].
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
@@ -43,13 +47,13 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..), conflicts_with = "epochs")]
     steps: Option<i64>,
     /// Passes over the training text instead of --steps.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = positive)]
     epochs: Option<f64>,
     /// Adam's learning rate [default: 0.002].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = positive)]
     lr: Option<f64>,
     /// Clip the gradients' norm to this; 0 for no clipping [default: 5].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, value_parser = non_negative)]
     clip: Option<f64>,
     /// Seed of the initial weights and of the batches [default: 0].
     #[arg(long, allow_hyphen_values = true)]
@@ -76,6 +80,26 @@ pub(crate) struct TrainArgs {
 
 pub(crate) fn parse_device(s: &str) -> Result<DeviceRequest, String> {
     s.parse().map_err(|e: anyhow::Error| e.to_string())
+}
+
+/// A number `s`, finite, for which `ok` holds (`what` says which numbers are).
+pub(crate) fn number(s: &str, what: &str, ok: impl Fn(f64) -> bool) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && ok(x) => Ok(x),
+        _ => Err(format!("expected {what}, got '{s}'")),
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    number(s, "a positive number", |x| x > 0.0)
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    number(s, "a number >= 0", |x| x >= 0.0)
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    number(s, "a number in [0, 1)", |x| (0.0..1.0).contains(&x))
 }
 
 /// Set by Ctrl-C or SIGTERM: the training loop saves and stops after its current step.

@@ -9,6 +9,7 @@ use tch_rnn::tutorials::{Options, PROGRAMS, about, run as run_program, trains};
 use super::{Done, print_out};
 
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub(crate) struct TutorialArgs {
     /// The program to run (tch-rnn tutorial --list shows them).
     #[arg(value_parser = PossibleValuesParser::new(PROGRAMS), required_unless_present = "list")]

@@ -1,0 +1,191 @@
+//! Character models go between Rust and PyTorch (scripts/pytorch/char_model.py, the same model,
+//! training loop and checkpoint layout):
+//! - across machines, against the committed fixtures of scripts/export_char_model.py (within
+//!   assert_close's tolerance): Rust opens a PyTorch-trained checkpoint and computes PyTorch's
+//!   logits, and training one and three steps from the same seed on the same text reaches
+//!   PyTorch's parameters and Adam state;
+//! - live, against this machine's PyTorch, bit for bit: the same training steps on both sides,
+//!   a Rust-trained checkpoint's logits and samples in PyTorch, a PyTorch-trained checkpoint's
+//!   logits in Rust.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use common::{Exactness, Stats, TempDir, check, fixtures_root, live, report, rng_lock};
+use tch::{Device, Tensor};
+use tch_rnn::charlm::{Checkpoint, Length, SampleOptions, TrainOptions, sample, train};
+
+/// The fixture's probe input (scripts/export_char_model.py's PROBE).
+const PROBE: &str = "ROMEO:\nBut, soft! what light";
+
+/// The options of scripts/export_char_model.py's TINY, training on `text` into `out`.
+fn tiny(text: &Path, out: &Path, steps: i64) -> TrainOptions {
+    TrainOptions {
+        text: Some(text.to_path_buf()),
+        layers: Some(2),
+        hidden: Some(16),
+        embedding: Some(8),
+        seq_len: Some(16),
+        batch: Some(4),
+        seed: Some(0),
+        length: Some(Length::Steps(steps)),
+        eval_every: Some(3),
+        sample_every: Some(0),
+        threads: Some(1),
+        ..TrainOptions::new(out.to_path_buf())
+    }
+}
+
+/// The `(1, len, vocab)` logits of `checkpoint` for `input` from a zero state.
+fn logits(checkpoint: &Checkpoint, input: &str) -> Tensor {
+    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+    model.train(false);
+    let x = Tensor::from_slice(&checkpoint.vocab.encode(input).expect("encode")).view([1, -1]);
+    tch::no_grad(|| model.forward(&x, None).expect("forward").0)
+}
+
+fn tensors(path: &Path) -> BTreeMap<String, Tensor> {
+    Tensor::read_safetensors(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).into_iter().collect()
+}
+
+/// Holds the model and optimizer tensors of checkpoint folder `actual` against `expected`'s.
+fn compare_checkpoints(what: &str, actual: &Path, expected: &Path, exactness: Exactness, stats: &mut Stats) {
+    for file in ["model.safetensors", "optimizer.safetensors"] {
+        let (a, e) = (tensors(&actual.join(file)), tensors(&expected.join(file)));
+        assert_eq!(a.keys().collect::<Vec<_>>(), e.keys().collect::<Vec<_>>(), "{what}: {file}: names");
+        for (name, tensor) in &e {
+            match check(&a[name], tensor, exactness) {
+                Ok(c) => stats.add(&format!("{what}: {name}"), &c),
+                Err(err) => panic!("{what}: {file}: {name}: {err}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn rust_reads_a_pytorch_checkpoint_and_computes_its_logits() {
+    let _rng = rng_lock();
+    tch::set_num_threads(1);
+    let dir = fixtures_root().join("char_model");
+    let checkpoint = Checkpoint::open(&dir.join("three_steps")).expect("PyTorch's checkpoint");
+    assert_eq!(checkpoint.state.step, 3);
+    let expected = tensors(&dir.join("logits.safetensors")).remove("logits").expect("logits");
+    let c = check(&logits(&checkpoint, PROBE), &expected, Exactness::Close).expect("PyTorch's logits");
+    let mut stats = Stats::default();
+    stats.add("logits", &c);
+    report(&stats.summary("char_model logits of a PyTorch checkpoint (fixture)"));
+}
+
+#[test]
+fn training_steps_reach_pytorchs_parameters() {
+    let _rng = rng_lock();
+    let dir = fixtures_root().join("char_model");
+    let work = TempDir::new("char-steps");
+    let mut stats = Stats::default();
+    for (name, steps) in [("one_step", 1), ("three_steps", 3)] {
+        let out = work.path().join(name);
+        train(&tiny(&dir.join("tiny.txt"), &out, steps), &AtomicBool::new(false)).expect("train");
+        compare_checkpoints(name, &out.join("latest"), &dir.join(name), Exactness::Close, &mut stats);
+    }
+    report(&stats.summary("char_model training steps (fixture)"));
+}
+
+/// Runs scripts/pytorch/char_model.py with `args`; returns what it printed.
+fn char_model(python: &Path, args: &[&OsStr]) -> String {
+    live::run_script(python, "scripts/pytorch/char_model.py", args)
+}
+
+fn floats(printed: &str) -> Vec<f64> {
+    printed.lines().map(|line| line.parse().expect("a float per line")).collect()
+}
+
+#[test]
+fn rust_and_pytorch_exchange_models_bit_for_bit() {
+    let _rng = rng_lock();
+    tch::set_num_threads(1);
+    let Some(python) = live::python("char_model_pytorch") else {
+        return;
+    };
+    let work = TempDir::new("char-live");
+    let text = fixtures_root().join("char_model/tiny.txt");
+    let mut stats = Stats::default();
+
+    // The same steps on both sides: the same bits.
+    for steps in [1i64, 3] {
+        let (rust, pytorch) = (work.path().join(format!("rust-{steps}")), work.path().join(format!("pytorch-{steps}")));
+        train(&tiny(&text, &rust, steps), &AtomicBool::new(false)).expect("train in Rust");
+        let steps_arg = steps.to_string();
+        let args = [
+            "train",
+            "--text",
+            text.to_str().unwrap(),
+            "--out",
+            pytorch.to_str().unwrap(),
+            "--steps",
+            &steps_arg,
+            "--layers",
+            "2",
+            "--hidden",
+            "16",
+            "--embedding",
+            "8",
+            "--seq-len",
+            "16",
+            "--batch",
+            "4",
+            "--eval-every",
+            "3",
+            "--threads",
+            "1",
+        ];
+        char_model(&python, &args.map(OsStr::new));
+        let what = format!("{steps} step(s)");
+        compare_checkpoints(&what, &rust.join("latest"), &pytorch.join("latest"), Exactness::Bits, &mut stats);
+        let rng = |run: &Path| std::fs::read(run.join("latest/rng.safetensors")).expect("rng");
+        assert_eq!(rng(&rust), rng(&pytorch), "{what}: the generators' states");
+    }
+
+    // A Rust-trained checkpoint in PyTorch, and a PyTorch-trained one in Rust: the same logits.
+    for (who, run) in [("Rust", "rust-3"), ("PyTorch", "pytorch-3")] {
+        let dir = work.path().join(run);
+        let checkpoint = Checkpoint::open(&dir).expect("checkpoint");
+        let ours: Vec<f64> = Vec::<f32>::try_from(logits(&checkpoint, PROBE).flatten(0, -1))
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let args = ["logits", "--checkpoint", dir.to_str().unwrap(), "--input", PROBE].map(OsStr::new);
+        assert_eq!(floats(&char_model(&python, &args)), ours, "logits of the {who}-trained checkpoint");
+    }
+
+    // And the same samples from the same seed.
+    let dir = work.path().join("rust-3");
+    let checkpoint = Checkpoint::open(&dir).expect("checkpoint");
+    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+    model.train(false);
+    tch::manual_seed(11);
+    let options = SampleOptions { prime: "JULIET:\n".into(), length: 60, temperature: 0.9, top_k: Some(8) };
+    let ours = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
+    let args = [
+        "sample",
+        "--checkpoint",
+        dir.to_str().unwrap(),
+        "--prime",
+        "JULIET:\n",
+        "--length",
+        "60",
+        "--temperature",
+        "0.9",
+        "--top-k",
+        "8",
+        "--seed",
+        "11",
+    ]
+    .map(OsStr::new);
+    assert_eq!(char_model(&python, &args), format!("JULIET:\n{ours}\n"), "samples from seed 11");
+    report(&stats.summary("char_model live: Rust and PyTorch training, checkpoints, logits and samples"));
+}
