@@ -1,6 +1,8 @@
 //! PyTorch-faithful recurrent networks on tch (libtorch), and a one-to-one Rust port of a
 //! PyTorch RNN tutorial.
 //!
+//! - [`allocator`]: keeping freed memory for reuse in training processes (a quarter of a
+//!   `tch-rnn train` step otherwise goes to page faults).
 //! - [`charlm`]: character-level language models (Embedding -> RNN | LSTM | GRU -> Linear):
 //!   training with exact resume, checkpoints shared with PyTorch, sampling, evaluation; what
 //!   the `tch-rnn` command runs.
@@ -35,6 +37,7 @@
 //! # anyhow::Ok(())
 //! ```
 
+pub mod allocator;
 pub mod charlm;
 pub mod device;
 pub mod ffi;

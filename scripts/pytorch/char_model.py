@@ -23,6 +23,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -161,7 +162,9 @@ def train(args):
     vocab_size, high = len(vocab), train_data.size(0) - args.seq_len
     run, best = Path(args.out), None
     history = ["step,train_loss,validation_loss"]
+    step_seconds = 0.0
     for step in range(1, args.steps + 1):
+        step_started = time.perf_counter()
         starts = torch.randint(high, (args.batch,))
         x, y = windows(train_data, starts, args.seq_len)
         model.train()
@@ -172,6 +175,8 @@ def train(args):
         if args.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
+        value = loss.item()
+        step_seconds += time.perf_counter() - step_started
         validation = ""
         if step % args.eval_every == 0 or step == args.steps:
             model.eval()
@@ -180,32 +185,40 @@ def train(args):
             best = validation_loss if is_best else best
             save_checkpoint(run, config, vocab, model, optimizer, names, step, validation_loss, best, is_best)
             validation = repr(validation_loss)
-        history.append(f"{step},{loss.item()!r},{validation}")
+        history.append(f"{step},{value!r},{validation}")
     (run / "history.csv").write_text("\n".join(history) + "\n")
-    print(f"char_model: trained {args.steps} steps; validation loss {best}; checkpoint {run / 'latest'}")
+    chars_per_second = args.steps * args.batch * args.seq_len / step_seconds
+    print(f"char_model: trained {args.steps} steps ({chars_per_second:.0f} chars/s in the training steps); "
+          f"validation loss {best}; checkpoint {run / 'latest'}")
+    return chars_per_second
 
 
 @torch.no_grad()
-def sample(args):
-    config, vocab, model = load_checkpoint(Path(args.checkpoint))
+def generate(model, vocab, prime, length, temperature, top_k=None):
+    """`length` characters after `prime`, as tch-rnn samples them."""
     index = {c: i for i, c in enumerate(vocab)}
-    torch.manual_seed(args.seed)
-    logits, state = model(torch.tensor([[index[c] for c in args.prime]]))
+    logits, state = model(torch.tensor([[index[c] for c in prime]]))
     last, drawn = logits[:, -1], []
-    for _ in range(args.length):
-        if args.temperature == 0:
+    for _ in range(length):
+        if temperature == 0:
             nxt = last.argmax(-1, keepdim=True)
         else:
-            scaled = last / args.temperature
-            if args.top_k:
-                k = min(args.top_k, scaled.size(1))
+            scaled = last / temperature
+            if top_k:
+                k = min(top_k, scaled.size(1))
                 threshold = scaled.topk(k, -1).values[:, k - 1:k]
                 scaled = scaled.masked_fill(scaled < threshold, float("-inf"))
             nxt = scaled.softmax(-1).multinomial(1)
         logits, state = model(nxt, state)
         last = logits[:, 0]
-        drawn.append(nxt.item())
-    print(args.prime + "".join(vocab[i] for i in drawn))
+        drawn.append(nxt)
+    return "".join(vocab[i] for i in torch.cat(drawn).flatten().tolist()) if drawn else ""
+
+
+def sample(args):
+    config, vocab, model = load_checkpoint(Path(args.checkpoint))
+    torch.manual_seed(args.seed)
+    print(args.prime + generate(model, vocab, args.prime, args.length, args.temperature, args.top_k))
 
 
 @torch.no_grad()

@@ -130,7 +130,10 @@ pub struct Report {
     pub validation: Option<Evaluation>,
     /// The checkpoint written last.
     pub checkpoint: PathBuf,
+    /// Wall time of the whole run.
     pub seconds: f64,
+    /// Training characters per second of the training steps alone (not counting validation,
+    /// checkpoints and samples).
     pub chars_per_second: f64,
 }
 
@@ -371,6 +374,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
     let high = corpus.train.size()[0] - t.seq_len;
     let mut progress = Progress::new(step, total_steps);
     let (started, first_step) = (Instant::now(), step);
+    let mut step_seconds = 0.0;
     let mut recent: Vec<f64> = Vec::new();
     let run = Run { out, config: &config, vocab: &corpus.vocab, names: &names, device };
 
@@ -385,6 +389,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
             }
             break Outcome::Interrupted;
         }
+        let step_started = Instant::now();
         let starts = Tensor::f_randint(high, [t.batch], (Kind::Int64, Device::Cpu))?;
         let (x, y) = windows(&corpus.train, &starts, t.seq_len)?;
         let (x, y) = (x.f_to_device(device)?, y.f_to_device(device)?);
@@ -399,6 +404,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
         optimizer.step()?;
         step += 1;
         let value = loss.f_double_value(&[])?;
+        step_seconds += step_started.elapsed().as_secs_f64();
         if !value.is_finite() {
             progress.finish();
             return Err(diverged("training", value, step, &last_checkpoint));
@@ -453,6 +459,6 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
     };
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
-    let chars_per_second = (step - first_step) as f64 * chars_per_step as f64 / seconds.max(1e-9);
+    let chars_per_second = (step - first_step) as f64 * chars_per_step as f64 / step_seconds.max(1e-9);
     Ok(Report { outcome, step, validation, checkpoint: last_checkpoint, seconds, chars_per_second })
 }

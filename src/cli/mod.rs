@@ -61,6 +61,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Some(Command::Train(_) | Command::Sample(_) | Command::Eval(_))) {
+        tch_rnn::allocator::retain_freed_memory();
+    }
     let result = match cli.command {
         None => tutorial::run_all(),
         Some(Command::Tutorial(args)) => tutorial::run(args),

@@ -103,6 +103,15 @@ size_t tch_rnn_vector_norm(const void* self, double ord, void** out, char* err, 
     }
 }
 
+// tensor.grad = None, as torch.optim's zero_grad(set_to_none=True) does: the next backward
+// then stores its gradient instead of adding it to a zeroed one.
+void tch_rnn_clear_grad(void* tensor) {
+    try {
+        static_cast<at::Tensor*>(tensor)->mutable_grad().reset();
+    } catch (const std::exception&) {
+    }
+}
+
 // The default generator of the CPU (cuda == 0) or of CUDA device `index`.
 static at::Generator default_generator(int cuda, int index) {
     auto device = cuda ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)) : c10::Device(c10::kCPU);

@@ -10,6 +10,7 @@ unsafe extern "C" {
     fn tch_rnn_grad_fn_name(tensor: *const c_void, buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cuda_hooks_loaded() -> i32;
+    fn tch_rnn_clear_grad(tensor: *mut c_void);
     fn tch_rnn_vector_norm(this: *const c_void, ord: f64, out: *mut *mut c_void, err: *mut c_char, cap: usize)
     -> usize;
     fn tch_rnn_rng_get_state(cuda: i32, index: i32, out: *mut *mut c_void, err: *mut c_char, cap: usize) -> usize;
@@ -125,6 +126,21 @@ pub fn vector_norm(t: &Tensor, ord: f64) -> Result<Tensor> {
     }
     // SAFETY: the shim returns a heap-allocated at::Tensor that nobody else owns.
     Ok(unsafe { Tensor::from_ptr(result.cast()) })
+}
+
+/// `tensor.grad = None`: what `optimizer.zero_grad()` does in PyTorch (`set_to_none=True`).
+/// The next backward stores its gradient rather than adding it to a zeroed one (tch's
+/// `zero_grad` keeps the old gradient and zeroes it: a memset and an addition more per step).
+///
+/// ```
+/// use tch::{Kind, Tensor};
+/// let mut w = Tensor::ones([2], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+/// w.sum(Kind::Float).backward();
+/// tch_rnn::ffi::clear_grad(&mut w);
+/// assert!(!w.grad().defined());
+/// ```
+pub fn clear_grad(tensor: &mut Tensor) {
+    unsafe { tch_rnn_clear_grad(tensor.as_mut_ptr() as *mut c_void) }
 }
 
 /// `(cuda, index)` for the shim's generator functions; only the CPU and CUDA have one here.

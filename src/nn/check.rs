@@ -38,6 +38,8 @@ pub(crate) fn ensure_index(module: &str, what: &str, t: &Tensor, allowed: &[Kind
 }
 
 /// Fails unless every value of the integer tensor `t` lies in `lo..hi`, or equals `allowed`.
+/// On the CPU the values are read in place (no op, no copy: this runs on every forward); on
+/// another device the check runs there and only a flag comes back.
 pub(crate) fn ensure_indices_in_range(
     module: &str,
     what: &str,
@@ -46,25 +48,64 @@ pub(crate) fn ensure_indices_in_range(
     hi: i64,
     allowed: Option<i64>,
 ) -> Result<()> {
-    if t.numel() == 0 {
-        return Ok(());
+    let is_bad = |x: i64| (x < lo || x >= hi) && Some(x) != allowed;
+    let first_bad = match first_cpu_value(t, is_bad) {
+        Some(found) => found,
+        None => first_value_on_device(t, lo, hi, allowed)?,
+    };
+    if let Some(first_bad) = first_bad {
+        anyhow::bail!(
+            "{module}: {what} {first_bad} is out of range: expected values in [{lo}, {}]{} (shape {})",
+            hi - 1,
+            allowed.map_or(String::new(), |a| format!(" or {a}")),
+            shape(t)
+        );
     }
-    // Computed where the tensor lives; only a flag (and, on failure, the offenders) comes back.
+    Ok(())
+}
+
+/// The first value of a contiguous CPU integer tensor for which `pick` holds, read in place;
+/// `None` when the tensor is not such a tensor.
+fn first_cpu_value(t: &Tensor, pick: impl Fn(i64) -> bool) -> Option<Option<i64>> {
+    if t.device() != tch::Device::Cpu || !t.is_contiguous() {
+        return None;
+    }
+    let n = t.numel();
+    if n == 0 {
+        return Some(None);
+    }
+    let ptr = t.data_ptr();
+    // SAFETY: a contiguous CPU tensor of `n` elements of the matched dtype starts at `ptr` and
+    // stays alive (borrowed) while the slice is read.
+    unsafe {
+        match t.kind() {
+            Kind::Int64 => Some(std::slice::from_raw_parts(ptr as *const i64, n).iter().copied().find(|&x| pick(x))),
+            Kind::Int => {
+                Some(std::slice::from_raw_parts(ptr as *const i32, n).iter().map(|&x| i64::from(x)).find(|&x| pick(x)))
+            }
+            Kind::Uint8 => {
+                Some(std::slice::from_raw_parts(ptr as *const u8, n).iter().map(|&x| i64::from(x)).find(|&x| pick(x)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The same check as tensor ops where the tensor lives; only a flag (and, on failure, the
+/// first offending value) comes back.
+fn first_value_on_device(t: &Tensor, lo: i64, hi: i64, allowed: Option<i64>) -> Result<Option<i64>> {
+    if t.numel() == 0 {
+        return Ok(None);
+    }
     let t = t.f_to_kind(Kind::Int64)?;
     let mut bad = t.f_lt(lo)?.f_logical_or(&t.f_ge(hi)?)?;
     if let Some(allowed) = allowed {
         bad = bad.f_logical_and(&t.f_ne(allowed)?)?;
     }
-    if bad.f_any()?.f_int64_value(&[])? != 0 {
-        let first_bad = t.f_masked_select(&bad)?.f_int64_value(&[0])?;
-        anyhow::bail!(
-            "{module}: {what} {first_bad} is out of range: expected values in [{lo}, {}]{} (shape {})",
-            hi - 1,
-            allowed.map_or(String::new(), |a| format!(" or {a}")),
-            shape(&t)
-        );
+    if bad.f_any()?.f_int64_value(&[])? == 0 {
+        return Ok(None);
     }
-    Ok(())
+    Ok(Some(t.f_masked_select(&bad)?.f_int64_value(&[0])?))
 }
 
 /// Fails unless `t` lives on `device` (where the module's parameters are).

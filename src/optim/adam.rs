@@ -8,7 +8,7 @@
 use anyhow::{Result, ensure};
 use tch::Tensor;
 
-use crate::ffi::{add_alpha, addcdiv_, addcmul_};
+use crate::ffi::{add_alpha, addcdiv_, addcmul_, clear_grad};
 
 /// The arguments of `torch.optim.Adam(params, ...)`, each with PyTorch's default.
 ///
@@ -98,11 +98,11 @@ impl Adam {
         Ok(Adam { params, state, config })
     }
 
-    /// Clears the gradients of every parameter (PyTorch sets them to `None`; zeroing them is
-    /// numerically the same for the next `backward`).
+    /// Clears the gradients of every parameter, as PyTorch's `zero_grad()` does: it sets them to
+    /// `None`, so that the next `backward` stores fresh gradients.
     pub fn zero_grad(&mut self) {
         for p in &mut self.params {
-            p.zero_grad();
+            clear_grad(p);
         }
     }
 
