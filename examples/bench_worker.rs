@@ -39,13 +39,16 @@ fn tutorial_step(program: &str, scale: f64) -> Result<f64> {
     Ok((long - short) / extra as f64)
 }
 
+/// A network's forward pass, its output.
+type Forward = Box<dyn Fn(&Tensor) -> Result<Tensor>>;
+
 /// Seconds per iteration of the kernel-bound workload `kind`.
 fn kernel(kind: &str, scale: f64) -> Result<f64> {
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
     let (input, hidden, layers) = (256, 512, 2);
     let x = Tensor::randn([64, 32, input], (Kind::Float, Device::Cpu));
-    let forward: Box<dyn Fn(&Tensor) -> Result<Tensor>> = match kind {
+    let forward: Forward = match kind {
         "lstm" | "lstm-eval" => {
             let mut lstm = Lstm::new(
                 vs.root(),

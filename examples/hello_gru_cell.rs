@@ -1,9 +1,8 @@
 //! Tutorial program `hello_gru_cell`: prints byte for byte what `python scripts/pytorch/hello_gru_cell.py SEED`
 //! prints. Run: `cargo run --release --example hello_gru_cell -- --seed 7 [--epochs N] [--lr LR]`.
 
-use clap::Parser;
 use tch_rnn::tutorials::cli::{TrainCli, main as run};
 
 fn main() -> std::process::ExitCode {
-    run("hello_gru_cell", TrainCli::parse().into())
+    run::<TrainCli>("hello_gru_cell")
 }

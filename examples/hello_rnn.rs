@@ -1,9 +1,8 @@
 //! Tutorial program `hello_rnn`: prints byte for byte what `python scripts/pytorch/hello_rnn.py SEED`
 //! prints. Run: `cargo run --release --example hello_rnn -- --seed 7 [--epochs N] [--lr LR]`.
 
-use clap::Parser;
 use tch_rnn::tutorials::cli::{TrainCli, main as run};
 
 fn main() -> std::process::ExitCode {
-    run("hello_rnn", TrainCli::parse().into())
+    run::<TrainCli>("hello_rnn")
 }

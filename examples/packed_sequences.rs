@@ -1,9 +1,8 @@
 //! Tutorial program `packed_sequences`: prints byte for byte what `python scripts/pytorch/packed_sequences.py SEED`
 //! prints. Run: `cargo run --release --example packed_sequences -- --seed 7 [--epochs N] [--lr LR]`.
 
-use clap::Parser;
 use tch_rnn::tutorials::cli::{TrainCli, main as run};
 
 fn main() -> std::process::ExitCode {
-    run("packed_sequences", TrainCli::parse().into())
+    run::<TrainCli>("packed_sequences")
 }

@@ -1,9 +1,8 @@
 //! Tutorial program `rnn`: prints byte for byte what `python scripts/pytorch/rnn.py SEED`
 //! prints. Run: `cargo run --release --example rnn -- --seed 7`.
 
-use clap::Parser;
 use tch_rnn::tutorials::cli::{SeedCli, main as run};
 
 fn main() -> std::process::ExitCode {
-    run("rnn", SeedCli::parse().into())
+    run::<SeedCli>("rnn")
 }

@@ -1,9 +1,8 @@
 //! Tutorial program `rnn_batch_first`: prints byte for byte what `python scripts/pytorch/rnn_batch_first.py SEED`
 //! prints. Run: `cargo run --release --example rnn_batch_first -- --seed 7`.
 
-use clap::Parser;
 use tch_rnn::tutorials::cli::{SeedCli, main as run};
 
 fn main() -> std::process::ExitCode {
-    run("rnn_batch_first", SeedCli::parse().into())
+    run::<SeedCli>("rnn_batch_first")
 }

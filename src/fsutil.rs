@@ -68,21 +68,32 @@ pub(crate) fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// Opens `path` for reading if it is a regular file, and returns it with its length. The file
+/// is opened without blocking and checked after opening, so a FIFO or a device (`/dev/zero`)
+/// is refused without being read and without hanging, even if it replaced a file meanwhile.
+pub(crate) fn open_regular_file(path: &Path) -> Result<(File, u64)> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NONBLOCK: i32 = 0o4000;
+        options.custom_flags(O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let metadata = file.metadata()?;
+    ensure!(metadata.is_file(), "not a regular file");
+    Ok((file, metadata.len()))
+}
+
 /// Reads `path` whole after checking that it is a regular file (not a folder, FIFO or device)
 /// of at most `max_bytes`; `what` names it in errors.
 pub(crate) fn read_regular_file(path: &Path, what: &str, max_bytes: u64) -> Result<Vec<u8>> {
     let shown = path.display();
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read {what} {shown}"))?;
-    ensure!(metadata.is_file(), "{what} {shown} is not a regular file");
-    ensure!(
-        metadata.len() <= max_bytes,
-        "{what} {shown} is {} bytes, more than the {max_bytes} allowed",
-        metadata.len()
-    );
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    File::open(path)
-        .and_then(|f| f.take(max_bytes + 1).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read {what} {shown}"))?;
+    let (file, len) = open_regular_file(path).with_context(|| format!("cannot read {what} {shown}"))?;
+    ensure!(len <= max_bytes, "{what} {shown} is {len} bytes, more than the {max_bytes} allowed");
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {what} {shown}"))?;
     ensure!(bytes.len() as u64 <= max_bytes, "{what} {shown} grew past {max_bytes} bytes while being read");
     Ok(bytes)
 }

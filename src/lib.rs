@@ -8,6 +8,7 @@
 //!   the `tch-rnn` command runs.
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
 //!   library only when CUDA is asked for.
+//! - [`error`]: errors as one line, libtorch's C++ frames removed.
 //! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
 //!   capability, `addcmul_`/`addcdiv_` with `value`).
 //!
@@ -17,6 +18,8 @@
 //!   shared with PyTorch; they also implement tch's `Module` and `RNN` traits.
 //! - [`optim`]: `Adam`, replaying `torch.optim.Adam` op for op.
 //! - [`repr`]: tensors printed exactly as torch prints them, `grad_fn=<...>` included.
+//! - [`safetensors`]: the file format shared with PyTorch, every header checked before a byte
+//!   of data is trusted, and files written atomically.
 //! - [`tutorials`]: the tutorial's programs and those of its section 4, each printing what its
 //!   PyTorch twin prints.
 //!
@@ -39,12 +42,15 @@
 
 pub mod allocator;
 pub mod charlm;
+pub mod command_line;
 pub mod device;
+pub mod error;
 pub mod ffi;
 mod fsutil;
 pub mod nn;
 pub mod optim;
 pub mod repr;
+pub mod safetensors;
 pub mod tutorials;
 
 pub use ffi::grad_fn_name;

@@ -31,8 +31,9 @@ use tch::{Device, Kind, Tensor};
 use super::corpus::{Vocabulary, hex};
 use super::model::{CharModel, ModelConfig};
 use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
-use crate::nn::load_state_dict;
+use crate::nn::load_tensors;
 use crate::optim::{Adam, AdamState};
+use crate::safetensors;
 
 /// The `format` of a checkpoint's config.json.
 pub const FORMAT: &str = "tch-rnn char model 1";
@@ -179,11 +180,10 @@ fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
     for (name, tensors) in
         [("model.safetensors", &model), ("optimizer.safetensors", &optimizer), ("rng.safetensors", &rng)]
     {
-        let path = dir.join(name);
         let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        Tensor::write_safetensors(&named, &path).with_context(|| format!("cannot write {}", path.display()))?;
-        std::fs::File::open(&path)?.sync_all()?;
-        record(name, &std::fs::read(&path)?);
+        let bytes = safetensors::serialize(&named)?;
+        write_synced(&dir.join(name), &bytes)?;
+        record(name, &bytes);
     }
     write_synced(&dir.join("state.json"), &json_bytes(&state)?)
 }
@@ -232,13 +232,67 @@ pub fn prune(run_dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A checkpoint's `state.json`, parsed. The entry point for fuzzing it.
+///
+/// ```
+/// assert!(tch_rnn::charlm::parse_state(b"{}").is_err());
+/// ```
+pub fn parse_state(bytes: &[u8]) -> Result<CheckpointState> {
+    serde_json::from_slice(bytes).context("state.json is not a checkpoint state")
+}
+
+/// A checkpoint's `config.json`, parsed and checked (its format, the model's sizes). The
+/// entry point for fuzzing it.
+///
+/// ```
+/// assert!(tch_rnn::charlm::parse_config(b"{\"format\": 1}").is_err());
+/// ```
+pub fn parse_config(bytes: &[u8]) -> Result<RunConfig> {
+    let config: RunConfig = serde_json::from_slice(bytes).context("config.json is not a tch-rnn model config")?;
+    ensure!(config.format == FORMAT, "config.json: format '{}', expected '{FORMAT}'", config.format);
+    config.model.validate().context("config.json")?;
+    Ok(config)
+}
+
+/// A checkpoint's `vocab.json` (`{"chars": ["a", "b", ...]}`, one character each, no
+/// repeats), parsed. The entry point for fuzzing it.
+///
+/// ```
+/// let vocab = tch_rnn::charlm::parse_vocab(br#"{"chars": ["a", "b"]}"#)?;
+/// assert_eq!(vocab.len(), 2);
+/// assert!(tch_rnn::charlm::parse_vocab(br#"{"chars": ["ab"]}"#).is_err());
+/// # anyhow::Ok(())
+/// ```
+pub fn parse_vocab(bytes: &[u8]) -> Result<Vocabulary> {
+    let vocab: VocabFile = serde_json::from_slice(bytes).context("vocab.json is not a vocabulary")?;
+    let chars = vocab
+        .chars
+        .iter()
+        .map(|s| {
+            let mut it = s.chars();
+            match (it.next(), it.next()) {
+                (Some(c), None) => Ok(c),
+                _ => bail!("vocab.json holds {s:?}, not one character"),
+            }
+        })
+        .collect::<Result<Vec<char>>>()?;
+    Vocabulary::from_chars(chars).context("vocab.json")
+}
+
 /// A checkpoint on disk, its JSON files read and every file checked against its checksum.
-#[derive(Debug)]
+/// The tensor files are kept as they were checked, so what is loaded is what was verified.
 pub struct Checkpoint {
     pub dir: PathBuf,
     pub config: RunConfig,
     pub vocab: Vocabulary,
     pub state: CheckpointState,
+    tensor_files: BTreeMap<String, Vec<u8>>,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint").field("dir", &self.dir).field("step", &self.state.step).finish_non_exhaustive()
+    }
 }
 
 impl Checkpoint {
@@ -255,12 +309,12 @@ impl Checkpoint {
         if !dir.join("state.json").is_file() {
             bail!("no checkpoint at {} (no state.json there, and no 'latest' checkpoint)", path.display());
         }
-        let read_json = |name: &str| read_regular_file(&dir.join(name), "checkpoint file", MAX_JSON);
-        let state: CheckpointState = serde_json::from_slice(&read_json("state.json")?)
-            .with_context(|| format!("checkpoint {shown}: state.json is not a checkpoint state"))?;
+        let state_json = read_regular_file(&dir.join("state.json"), "checkpoint file", MAX_JSON)?;
+        let state = parse_state(&state_json).with_context(|| format!("checkpoint {shown}"))?;
         for required in ["config.json", "vocab.json", "model.safetensors"] {
             ensure!(state.sha256.contains_key(required), "checkpoint {shown}: state.json lists no {required}");
         }
+        let mut files = BTreeMap::new();
         for (name, expected) in &state.sha256 {
             ensure!(
                 !name.contains('/') && !name.starts_with('.'),
@@ -273,54 +327,42 @@ impl Checkpoint {
                 &hex(&Sha256::digest(&bytes)) == expected,
                 "checkpoint {shown}: {name} does not match its SHA-256 in state.json: the file is corrupt"
             );
+            files.insert(name.clone(), bytes);
         }
-        let config: RunConfig = serde_json::from_slice(&read_json("config.json")?)
-            .with_context(|| format!("checkpoint {shown}: config.json is not a tch-rnn model config"))?;
-        ensure!(config.format == FORMAT, "checkpoint {shown}: format '{}', expected '{FORMAT}'", config.format);
-        config.model.validate().with_context(|| format!("checkpoint {shown}: config.json"))?;
-        let vocab: VocabFile = serde_json::from_slice(&read_json("vocab.json")?)
-            .with_context(|| format!("checkpoint {shown}: vocab.json is not a vocabulary"))?;
-        let chars = vocab
-            .chars
-            .iter()
-            .map(|s| {
-                let mut it = s.chars();
-                match (it.next(), it.next()) {
-                    (Some(c), None) => Ok(c),
-                    _ => bail!("checkpoint {shown}: vocab.json holds {s:?}, not one character"),
-                }
-            })
-            .collect::<Result<Vec<char>>>()?;
-        let vocab = Vocabulary::from_chars(chars).with_context(|| format!("checkpoint {shown}: vocab.json"))?;
+        // Parsed from the bytes that were checked, not read again.
+        let config = parse_config(&files["config.json"]).with_context(|| format!("checkpoint {shown}"))?;
+        let vocab = parse_vocab(&files["vocab.json"]).with_context(|| format!("checkpoint {shown}"))?;
+        let tensor_files = files.into_iter().filter(|(name, _)| name.ends_with(".safetensors")).collect();
         ensure!(
             vocab.len() as i64 == config.model.vocab_size,
             "checkpoint {shown}: vocab.json has {} characters, config.json says vocab_size {}",
             vocab.len(),
             config.model.vocab_size
         );
-        Ok(Checkpoint { dir, config, vocab, state })
+        Ok(Checkpoint { dir, config, vocab, state, tensor_files })
     }
 
     /// The model, its parameters loaded (strictly) from `model.safetensors`, on `device`.
     pub fn load_model(&self, device: Device) -> Result<(VarStore, CharModel)> {
         let mut vs = VarStore::new(device);
         let model = CharModel::new(&vs.root(), self.config.model)?;
-        load_state_dict(&mut vs, self.dir.join("model.safetensors"))
+        let tensors = self.tensor_list("model.safetensors")?;
+        let source = self.dir.join("model.safetensors").display().to_string();
+        load_tensors(&mut vs, &tensors, &source)
             .with_context(|| format!("checkpoint {}: the weights do not fit config.json", self.dir.display()))?;
         Ok((vs, model))
     }
 
+    /// The tensors of the checked file `name`, as listed in it.
+    fn tensor_list(&self, name: &str) -> Result<Vec<(String, Tensor)>> {
+        let Some(bytes) = self.tensor_files.get(name) else {
+            bail!("checkpoint {} has no {name}: it cannot be resumed", self.dir.display());
+        };
+        safetensors::parse(bytes).with_context(|| format!("checkpoint {}: {name}", self.dir.display()))
+    }
+
     fn tensors(&self, name: &str) -> Result<BTreeMap<String, Tensor>> {
-        ensure!(
-            self.state.sha256.contains_key(name),
-            "checkpoint {} has no {name}: it cannot be resumed",
-            self.dir.display()
-        );
-        let path = self.dir.join(name);
-        Ok(Tensor::read_safetensors(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?
-            .into_iter()
-            .collect())
+        Ok(self.tensor_list(name)?.into_iter().collect())
     }
 
     /// Restores Adam's state of each parameter from `optimizer.safetensors`; `names` are the
@@ -328,31 +370,29 @@ impl Checkpoint {
     pub fn restore_optimizer(&self, optimizer: &mut Adam, names: &[String]) -> Result<()> {
         let mut tensors = self.tensors("optimizer.safetensors")?;
         let device = optimizer.params().first().map_or(Device::Cpu, Tensor::device);
+        let shown = self.dir.display();
+        let mut states = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let mut take = |field: &str| tensors.remove(&format!("{field}/{name}")).map(|t| t.to_device(device));
-            let (Some(step), Some(exp_avg), Some(exp_avg_sq)) = (take("step"), take("exp_avg"), take("exp_avg_sq"))
-            else {
-                continue; // no step taken for this parameter yet
+            let fields = (take("step"), take("exp_avg"), take("exp_avg_sq"), take("max_exp_avg_sq"));
+            let (step, exp_avg, exp_avg_sq, max_exp_avg_sq) = match fields {
+                (None, None, None, None) => continue, // no step taken for this parameter yet
+                (Some(step), Some(exp_avg), Some(exp_avg_sq), max) => (step, exp_avg, exp_avg_sq, max),
+                _ => {
+                    bail!("checkpoint {shown}: optimizer.safetensors holds part of the state of {name}, not all of it")
+                }
             };
             ensure!(
                 step.kind() == Kind::Float && step.numel() == 1,
-                "optimizer state: step/{name} is not a float32 scalar"
+                "checkpoint {shown}: optimizer state step/{name} is not a float32 scalar"
             );
-            let state = AdamState {
-                step: step.double_value(&[]) as f32,
-                exp_avg,
-                exp_avg_sq,
-                max_exp_avg_sq: take("max_exp_avg_sq"),
-            };
-            optimizer.set_state(i, state).with_context(|| format!("optimizer state of {name}"))?;
+            let state = AdamState { step: step.double_value(&[]) as f32, exp_avg, exp_avg_sq, max_exp_avg_sq };
+            states.push((i, state));
         }
         if let Some(extra) = tensors.keys().next() {
-            bail!(
-                "checkpoint {}: optimizer.safetensors holds {extra}, which is no parameter of the model",
-                self.dir.display()
-            );
+            bail!("checkpoint {shown}: optimizer.safetensors holds {extra}, which is no parameter of the model");
         }
-        Ok(())
+        optimizer.set_states(states).with_context(|| format!("checkpoint {shown}: optimizer state"))
     }
 
     /// The random generators' states saved with the checkpoint, by device name.

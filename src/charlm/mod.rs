@@ -12,7 +12,9 @@ mod progress;
 mod sample;
 mod train;
 
-pub use checkpoint::{Checkpoint, CheckpointState, FORMAT, RunConfig, TrainingConfig};
+pub use checkpoint::{
+    Checkpoint, CheckpointState, FORMAT, RunConfig, TrainingConfig, parse_config, parse_state, parse_vocab,
+};
 pub use corpus::{Corpus, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
 pub use evaluate::{Evaluation, evaluate};
 pub use history::{History, Row};

@@ -2,6 +2,7 @@
 //! per second, time left) when stderr is a terminal, plain lines at intervals when it is not
 //! (a log file, CI), and the validation losses and samples as lines either way.
 
+use crate::command_line::note;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -50,11 +51,11 @@ impl Progress {
                 let done = (step - self.first_step) as f64;
                 let left = (self.total_steps - step) as f64;
                 let eta = self.started.elapsed().as_secs_f64() / done.max(1.0) * left;
-                eprintln!(
+                note(&format!(
                     "step {step}/{}  loss {loss:.4}  {rate:.0} chars/s  ETA {}",
                     self.total_steps,
                     format_duration(eta)
-                );
+                ));
             }
             None => {}
         }
@@ -64,7 +65,7 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => note(line),
         }
     }
 

@@ -8,8 +8,9 @@ use tch::Tensor;
 use tch_rnn::charlm::{Checkpoint, evaluate, read_text};
 use tch_rnn::device::{DeviceRequest, resolve};
 
+use super::Done;
 use super::train::parse_device;
-use super::{Done, print_out};
+use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
@@ -41,7 +42,7 @@ pub(crate) fn run(args: EvalArgs) -> Result<Done> {
     let training = &checkpoint.config.training;
     let (seq_len, batch) = (args.seq_len.unwrap_or(training.seq_len), args.batch.unwrap_or(training.batch));
     let result = evaluate(&model, &Tensor::from_slice(&indices), seq_len, batch, device).context("eval")?;
-    print_out(&format!(
+    write_stdout(&format!(
         "{source}: loss {:.4} nats per character, {:.4} bits per character, perplexity {:.3} ({} characters predicted)\n",
         result.loss,
         result.bits_per_character(),

@@ -10,6 +10,7 @@ mod tutorial;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tch_rnn::command_line;
 
 /// Recurrent networks on libtorch: the PyTorch RNN tutorial in Rust, and character-level
 /// language models trained, sampled and evaluated like karpathy/char-rnn, exchanged with
@@ -46,20 +47,9 @@ pub(crate) enum Done {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli: Cli = match command_line::parse("tch-rnn") {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version.
-            print!("{e}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            // clap's message, without its suggestion lines: one line, exit code 2.
-            let message = e.to_string();
-            let first = message.lines().next().unwrap_or("error: invalid command line");
-            eprintln!("{first} (see tch-rnn --help)");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     if matches!(cli.command, Some(Command::Train(_) | Command::Sample(_) | Command::Eval(_))) {
         tch_rnn::allocator::retain_freed_memory();
@@ -74,22 +64,6 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Done::Success) => ExitCode::SUCCESS,
         Ok(Done::Interrupted) => ExitCode::from(130),
-        Err(e) => {
-            // anyhow's chain on one line; multi-line messages (strict loads) folded too.
-            let message = format!("{e:#}");
-            let one_line: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            eprintln!("error: {}", one_line.join(" "));
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Writes `text` to stdout; a closed stdout (e.g. `| head`) is not an error worth a message.
-pub(crate) fn print_out(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+        Err(e) => command_line::fail(&e),
     }
 }

@@ -8,8 +8,9 @@ use clap::Args;
 use tch_rnn::charlm::{Checkpoint, SampleOptions, sample};
 use tch_rnn::device::{DeviceRequest, resolve};
 
+use super::Done;
 use super::train::{number, parse_device};
-use super::{Done, print_out};
+use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
@@ -51,6 +52,6 @@ pub(crate) fn run(args: SampleArgs) -> Result<Done> {
     model.train(false);
     tch::manual_seed(args.seed);
     let text = sample(&model, &checkpoint.vocab, &options, device).context("sample: --prime")?;
-    print_out(&format!("{}{text}\n", options.prime))?;
+    write_stdout(&format!("{}{text}\n", options.prime))?;
     Ok(Done::Success)
 }

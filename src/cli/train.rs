@@ -9,7 +9,8 @@ use clap::Args;
 use tch_rnn::charlm::{Cell, Length, Outcome, TrainOptions, format_duration, train};
 use tch_rnn::device::DeviceRequest;
 
-use super::{Done, print_out};
+use super::Done;
+use tch_rnn::command_line::{note, write_stdout};
 
 #[derive(Args, Debug)]
 #[command(
@@ -108,10 +109,10 @@ static STOP: AtomicBool = AtomicBool::new(false);
 pub(crate) fn run(args: TrainArgs) -> Result<Done> {
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
-            eprintln!("tch-rnn: stopping now, without saving");
+            note("tch-rnn: stopping now, without saving");
             std::process::exit(130);
         }
-        eprintln!("tch-rnn: stopping after this step, saving a checkpoint (again to stop at once)");
+        note("tch-rnn: stopping after this step, saving a checkpoint (again to stop at once)");
     })
     .context("cannot handle Ctrl-C")?;
     let options = TrainOptions {
@@ -142,7 +143,7 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
         Outcome::Finished => "trained to",
         Outcome::Interrupted => "interrupted at",
     };
-    print_out(&format!(
+    write_stdout(&format!(
         "{what} step {} in {} ({:.0} chars/s){validation}; checkpoint {} (resume with --resume)\n",
         report.step,
         format_duration(report.seconds),

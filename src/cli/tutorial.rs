@@ -4,9 +4,10 @@
 use anyhow::{Result, ensure};
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use tch_rnn::tutorials::{Options, PROGRAMS, about, run as run_program, trains};
+use tch_rnn::tutorials::{Options, PROGRAMS, about, output, trains};
 
-use super::{Done, print_out};
+use super::Done;
+use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
@@ -28,13 +29,6 @@ pub(crate) struct TutorialArgs {
     lr: Option<f64>,
 }
 
-/// The output of program `name` with `options`.
-fn output(name: &str, options: &Options) -> Result<String> {
-    let mut out = Vec::new();
-    run_program(name, options, &mut out)?;
-    Ok(String::from_utf8(out)?)
-}
-
 pub(crate) fn run(args: TutorialArgs) -> Result<Done> {
     if args.list {
         let mut list = String::new();
@@ -42,7 +36,7 @@ pub(crate) fn run(args: TutorialArgs) -> Result<Done> {
             let (section, what) = about(name).unwrap_or_default();
             list += &format!("{name:<17} {section:<4} {what}\n");
         }
-        print_out(&list)?;
+        write_stdout(&list)?;
         return Ok(Done::Success);
     }
     let name = args.name.expect("clap requires a name without --list");
@@ -56,7 +50,7 @@ pub(crate) fn run(args: TutorialArgs) -> Result<Done> {
         epochs: args.epochs.unwrap_or(defaults.epochs),
         lr: args.lr,
     };
-    print_out(&output(&name, &options)?)?;
+    write_stdout(&output(&name, &options)?)?;
     Ok(Done::Success)
 }
 
@@ -65,7 +59,7 @@ pub(crate) fn run_all() -> Result<Done> {
     for name in PROGRAMS {
         let (section, what) = about(name).unwrap_or_default();
         let header = format!("=== {name} (section {section}): {what} ===\n");
-        print_out(&(header + &output(name, &Options::default())?))?;
+        write_stdout(&(header + &output(name, &Options::default())?))?;
     }
     Ok(Done::Success)
 }

@@ -112,6 +112,12 @@ void tch_rnn_clear_grad(void* tensor) {
     }
 }
 
+// The TensorImpl behind a tensor handle: two handles name the same tensor (as Python's `is`
+// does for parameters) exactly when these are equal.
+const void* tch_rnn_tensor_impl(const void* tensor) {
+    return static_cast<const at::Tensor*>(tensor)->unsafeGetTensorImpl();
+}
+
 // The default generator of the CPU (cuda == 0) or of CUDA device `index`.
 static at::Generator default_generator(int cuda, int index) {
     auto device = cuda ? c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index)) : c10::Device(c10::kCPU);

@@ -11,6 +11,7 @@ unsafe extern "C" {
     fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cuda_hooks_loaded() -> i32;
     fn tch_rnn_clear_grad(tensor: *mut c_void);
+    fn tch_rnn_tensor_impl(tensor: *const c_void) -> *const c_void;
     fn tch_rnn_vector_norm(this: *const c_void, ord: f64, out: *mut *mut c_void, err: *mut c_char, cap: usize)
     -> usize;
     fn tch_rnn_rng_get_state(cuda: i32, index: i32, out: *mut *mut c_void, err: *mut c_char, cap: usize) -> usize;
@@ -141,6 +142,20 @@ pub fn vector_norm(t: &Tensor, ord: f64) -> Result<Tensor> {
 /// ```
 pub fn clear_grad(tensor: &mut Tensor) {
     unsafe { tch_rnn_clear_grad(tensor.as_mut_ptr() as *mut c_void) }
+}
+
+/// Whether `a` and `b` are the same tensor (not merely equal, nor views of one storage):
+/// Python's `a is b` for parameters. tch's `shallow_clone` gives another handle to the same
+/// tensor.
+///
+/// ```
+/// let w = tch::Tensor::ones([2], tch::kind::FLOAT_CPU);
+/// assert!(tch_rnn::ffi::same_tensor(&w, &w.shallow_clone()));
+/// assert!(!tch_rnn::ffi::same_tensor(&w, &w.view([2])));
+/// ```
+pub fn same_tensor(a: &Tensor, b: &Tensor) -> bool {
+    // SAFETY: both handles are live tensors; only their TensorImpl pointers are read.
+    unsafe { tch_rnn_tensor_impl(a.as_ptr() as *const c_void) == tch_rnn_tensor_impl(b.as_ptr() as *const c_void) }
 }
 
 /// `(cuda, index)` for the shim's generator functions; only the CPU and CUDA have one here.

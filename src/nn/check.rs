@@ -9,8 +9,16 @@ pub(crate) fn shape(t: &Tensor) -> String {
     format!("{:?}", t.size())
 }
 
-/// Fails unless `t` holds floating-point values.
+/// Fails unless `t` is a defined tensor (`Tensor::new()` is not): every other check, and
+/// libtorch, would fail on it with a less useful message or a panic.
+pub(crate) fn ensure_defined(module: &str, what: &str, t: &Tensor) -> Result<()> {
+    ensure!(t.defined(), "{module}: expected {what} to be a tensor, got an undefined tensor (Tensor::new())");
+    Ok(())
+}
+
+/// Fails unless `t` is defined and holds floating-point values.
 pub(crate) fn ensure_float(module: &str, what: &str, t: &Tensor) -> Result<()> {
+    ensure_defined(module, what, t)?;
     ensure!(
         t.is_floating_point(),
         "{module}: expected {what} to hold floating-point values, got dtype {:?} (shape {})",
@@ -25,8 +33,9 @@ pub(crate) const EMBEDDING_INDEX_KINDS: &[Kind] = &[Kind::Int64, Kind::Int];
 /// Integer dtypes that `cross_entropy_loss` accepts as class-index targets: Long or Byte.
 pub(crate) const TARGET_INDEX_KINDS: &[Kind] = &[Kind::Int64, Kind::Uint8];
 
-/// Fails unless `t` holds integer indices of one of the `allowed` dtypes.
+/// Fails unless `t` is defined and holds integer indices of one of the `allowed` dtypes.
 pub(crate) fn ensure_index(module: &str, what: &str, t: &Tensor, allowed: &[Kind]) -> Result<()> {
+    ensure_defined(module, what, t)?;
     ensure!(
         allowed.contains(&t.kind()),
         "{module}: expected {what} to hold integer indices of dtype {}, got dtype {:?} (shape {})",
@@ -54,12 +63,14 @@ pub(crate) fn ensure_indices_in_range(
         None => first_value_on_device(t, lo, hi, allowed)?,
     };
     if let Some(first_bad) = first_bad {
-        anyhow::bail!(
-            "{module}: {what} {first_bad} is out of range: expected values in [{lo}, {}]{} (shape {})",
-            hi - 1,
-            allowed.map_or(String::new(), |a| format!(" or {a}")),
-            shape(t)
-        );
+        let expected = match (hi > lo, allowed) {
+            (true, _) => {
+                format!("values in [{lo}, {}]{}", hi - 1, allowed.map_or(String::new(), |a| format!(" or {a}")))
+            }
+            (false, Some(a)) => format!("only {a}, as there is no valid index (the range [{lo}, {hi}) is empty)"),
+            (false, None) => format!("no values at all, as there is no valid index (the range [{lo}, {hi}) is empty)"),
+        };
+        anyhow::bail!("{module}: {what} {first_bad} is out of range: expected {expected} (shape {})", shape(t));
     }
     Ok(())
 }
@@ -108,11 +119,33 @@ fn first_value_on_device(t: &Tensor, lo: i64, hi: i64, allowed: Option<i64>) -> 
     Ok(Some(t.f_masked_select(&bad)?.f_int64_value(&[0])?))
 }
 
+/// Fails unless `t` has the dtype `kind` of `reference` (e.g. "the weight"), as the native
+/// op requires.
+pub(crate) fn ensure_kind(module: &str, what: &str, t: &Tensor, kind: Kind, reference: &str) -> Result<()> {
+    ensure!(
+        t.kind() == kind,
+        "{module}: expected {what} of dtype {kind:?} ({reference}'s), got dtype {:?}; convert it with .to_kind(Kind::{kind:?})",
+        t.kind()
+    );
+    Ok(())
+}
+
 /// Fails unless `t` lives on `device` (where the module's parameters are).
 pub(crate) fn ensure_device(module: &str, what: &str, t: &Tensor, device: tch::Device) -> Result<()> {
+    ensure_device_of(module, what, t, device, "the parameters are")
+}
+
+/// Fails unless `t` lives on `device`, where `reference` (e.g. "the input is") lives.
+pub(crate) fn ensure_device_of(
+    module: &str,
+    what: &str,
+    t: &Tensor,
+    device: tch::Device,
+    reference: &str,
+) -> Result<()> {
     ensure!(
         t.device() == device,
-        "{module}: expected {what} on {device:?}, where the parameters are, got it on {:?}; move it with .to_device()",
+        "{module}: expected {what} on {device:?}, where {reference}, got it on {:?}; move it with .to_device()",
         t.device()
     );
     Ok(())

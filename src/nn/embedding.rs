@@ -8,7 +8,10 @@ use tch::Tensor;
 
 use tch::nn::Path;
 
-use crate::nn::check::{EMBEDDING_INDEX_KINDS, ensure_device, ensure_index, ensure_indices_in_range, shape};
+use crate::error::guard;
+use crate::nn::check::{
+    EMBEDDING_INDEX_KINDS, ensure_defined, ensure_device, ensure_index, ensure_indices_in_range, shape,
+};
 use crate::nn::init;
 use crate::nn::param::{add_parameter, new_parameter};
 
@@ -76,13 +79,15 @@ impl Embedding {
         config: EmbeddingConfig,
     ) -> Result<Self> {
         let path = path.borrow();
-        let config = Self::normalized(num_embeddings, embedding_dim, config)?;
-        let mut weight = new_parameter(path, "Embedding", "weight", &[num_embeddings, embedding_dim])?;
-        init::normal_(&mut weight, 0.0, 1.0);
-        if let Some(row) = config.padding_idx {
-            let _ = tch::no_grad(|| weight.get(row).fill_(0.0));
-        }
-        Ok(Embedding { weight, num_embeddings, embedding_dim, config })
+        guard("Embedding", || {
+            let config = Self::normalized(num_embeddings, embedding_dim, config)?;
+            let mut weight = new_parameter(path, "Embedding", "weight", &[num_embeddings, embedding_dim])?;
+            init::normal_(&mut weight, 0.0, 1.0);
+            if let Some(row) = config.padding_idx {
+                let _ = tch::no_grad(|| weight.get(row).fill_(0.0));
+            }
+            Ok(Embedding { weight, num_embeddings, embedding_dim, config })
+        })
     }
 
     /// `torch.nn.Embedding.from_pretrained(embeddings, freeze, ...)`: uses a copy of
@@ -105,16 +110,19 @@ impl Embedding {
         config: EmbeddingConfig,
     ) -> Result<Self> {
         let path = path.borrow();
-        ensure!(
-            embeddings.dim() == 2,
-            "Embedding: Embeddings parameter is expected to be 2-dimensional, got shape {}",
-            shape(embeddings)
-        );
-        let (num_embeddings, embedding_dim) = (embeddings.size()[0], embeddings.size()[1]);
-        let config = Self::normalized(num_embeddings, embedding_dim, config)?;
-        let value = embeddings.f_to_device(path.device())?.detach().copy();
-        let weight = add_parameter(path, "Embedding", "weight", value, !freeze)?;
-        Ok(Embedding { weight, num_embeddings, embedding_dim, config })
+        guard("Embedding", || {
+            ensure_defined("Embedding", "embeddings", embeddings)?;
+            ensure!(
+                embeddings.dim() == 2,
+                "Embedding: Embeddings parameter is expected to be 2-dimensional, got shape {}",
+                shape(embeddings)
+            );
+            let (num_embeddings, embedding_dim) = (embeddings.size()[0], embeddings.size()[1]);
+            let config = Self::normalized(num_embeddings, embedding_dim, config)?;
+            let value = embeddings.f_to_device(path.device())?.f_detach_copy()?;
+            let weight = add_parameter(path, "Embedding", "weight", value, !freeze)?;
+            Ok(Embedding { weight, num_embeddings, embedding_dim, config })
+        })
     }
 
     /// Checks the sizes and turns a negative `padding_idx` into a row number, as PyTorch does.
@@ -137,20 +145,22 @@ impl Embedding {
 
     /// Looks up the rows named by `input` (renormalising them first when `max_norm` is set).
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        ensure_index("Embedding", "input", input, EMBEDDING_INDEX_KINDS)?;
-        ensure_device("Embedding", "input", input, self.weight.device())?;
-        ensure_indices_in_range("Embedding", "index", input, 0, self.num_embeddings, None)?;
-        let c = &self.config;
-        let input = if let Some(max_norm) = c.max_norm {
-            let input = input.contiguous();
-            let mut weight = self.weight.shallow_clone();
-            let _ = tch::no_grad(|| weight.f_embedding_renorm_(&input, max_norm, c.norm_type))?;
-            input
-        } else {
-            input.shallow_clone()
-        };
-        let padding_idx = c.padding_idx.unwrap_or(-1);
-        Ok(Tensor::f_embedding(&self.weight, &input, padding_idx, c.scale_grad_by_freq, c.sparse)?)
+        guard("Embedding", || {
+            ensure_index("Embedding", "input", input, EMBEDDING_INDEX_KINDS)?;
+            ensure_device("Embedding", "input", input, self.weight.device())?;
+            ensure_indices_in_range("Embedding", "index", input, 0, self.num_embeddings, None)?;
+            let c = &self.config;
+            let input = if let Some(max_norm) = c.max_norm {
+                let input = input.f_contiguous()?;
+                let mut weight = self.weight.shallow_clone();
+                let _ = tch::no_grad(|| weight.f_embedding_renorm_(&input, max_norm, c.norm_type))?;
+                input
+            } else {
+                input.shallow_clone()
+            };
+            let padding_idx = c.padding_idx.unwrap_or(-1);
+            Ok(Tensor::f_embedding(&self.weight, &input, padding_idx, c.scale_grad_by_freq, c.sparse)?)
+        })
     }
 }
 

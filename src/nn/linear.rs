@@ -8,9 +8,10 @@ use tch::Tensor;
 
 use tch::nn::Path;
 
-use crate::nn::check::{ensure_device, ensure_float, shape};
+use crate::error::guard;
+use crate::nn::check::{ensure_device, ensure_float, ensure_kind, shape};
 use crate::nn::init;
-use crate::nn::param::new_parameter;
+use crate::nn::param::new_parameters;
 
 /// The keyword arguments of `torch.nn.Linear(in_features, out_features, ...)`.
 ///
@@ -64,34 +65,43 @@ impl Linear {
         config: LinearConfig,
     ) -> Result<Self> {
         let path = path.borrow();
-        ensure!(
-            in_features >= 0 && out_features >= 0,
-            "Linear: expected non-negative in_features and out_features, got {in_features} and {out_features}"
-        );
-        let mut weight = new_parameter(path, "Linear", "weight", &[out_features, in_features])?;
-        let mut bias = if config.bias { Some(new_parameter(path, "Linear", "bias", &[out_features])?) } else { None };
-        init::kaiming_uniform_(&mut weight, 5f64.sqrt())?;
-        if let Some(bias) = &mut bias {
-            let (fan_in, _) = init::fan_in_and_fan_out(&weight)?;
-            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
-            init::uniform_(bias, -bound, bound);
-        }
-        Ok(Linear { weight, bias, in_features, out_features })
+        guard("Linear", || {
+            ensure!(
+                in_features >= 0 && out_features >= 0,
+                "Linear: expected non-negative in_features and out_features, got {in_features} and {out_features}"
+            );
+            let mut specs = vec![("weight".to_string(), vec![out_features, in_features])];
+            if config.bias {
+                specs.push(("bias".to_string(), vec![out_features]));
+            }
+            let mut params = new_parameters(path, "Linear", &specs)?.into_iter();
+            let (mut weight, mut bias) = (params.next().expect("weight registered"), params.next());
+            init::kaiming_uniform_(&mut weight, 5f64.sqrt())?;
+            if let Some(bias) = &mut bias {
+                let (fan_in, _) = init::fan_in_and_fan_out(&weight)?;
+                let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
+                init::uniform_(bias, -bound, bound);
+            }
+            Ok(Linear { weight, bias, in_features, out_features })
+        })
     }
 
     /// `x W^T + b`. See the type's docs for shapes.
     pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
-        ensure!(input.dim() >= 1, "Linear: expected input of at least 1 dimension, got a 0-d tensor");
-        ensure_float("Linear", "input", input)?;
-        ensure_device("Linear", "input", input, self.weight.device())?;
-        let features = *input.size().last().unwrap_or(&0);
-        ensure!(
-            features == self.in_features,
-            "Linear: expected input.size(-1) == in_features = {}, got {features} (input shape {})",
-            self.in_features,
-            shape(input)
-        );
-        Ok(input.f_linear(&self.weight, self.bias.as_ref())?)
+        guard("Linear", || {
+            ensure_float("Linear", "input", input)?;
+            ensure!(input.dim() >= 1, "Linear: expected input of at least 1 dimension, got a 0-d tensor");
+            ensure_kind("Linear", "input", input, self.weight.kind(), "the weight")?;
+            ensure_device("Linear", "input", input, self.weight.device())?;
+            let features = *input.size().last().unwrap_or(&0);
+            ensure!(
+                features == self.in_features,
+                "Linear: expected input.size(-1) == in_features = {}, got {features} (input shape {})",
+                self.in_features,
+                shape(input)
+            );
+            Ok(input.f_linear(&self.weight, self.bias.as_ref())?)
+        })
     }
 }
 

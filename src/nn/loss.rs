@@ -5,7 +5,11 @@ use std::fmt;
 use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 
-use crate::nn::check::{TARGET_INDEX_KINDS, ensure_float, ensure_index, ensure_indices_in_range, shape};
+use crate::error::guard;
+use crate::nn::check::{
+    TARGET_INDEX_KINDS, ensure_defined, ensure_device_of, ensure_float, ensure_index, ensure_indices_in_range,
+    ensure_kind, shape,
+};
 
 /// How per-element losses are reduced: PyTorch's `reduction='none' | 'mean' | 'sum'`.
 ///
@@ -101,6 +105,7 @@ impl CrossEntropyLoss {
             config.label_smoothing
         );
         if let Some(w) = &config.weight {
+            ensure_defined("CrossEntropyLoss", "weight", w)?;
             ensure!(w.dim() == 1, "CrossEntropyLoss: expected a 1-D class weight, got shape {}", shape(w));
             ensure_float("CrossEntropyLoss", "weight", w)?;
         }
@@ -109,15 +114,17 @@ impl CrossEntropyLoss {
 
     /// The loss of `input` (logits) against `target` (class indices or probabilities).
     pub fn forward(&self, input: &Tensor, target: &Tensor) -> Result<Tensor> {
-        self.check(input, target)?;
-        let c = &self.config;
-        Ok(input.f_cross_entropy_loss(
-            target,
-            c.weight.as_ref(),
-            c.reduction.into(),
-            c.ignore_index,
-            c.label_smoothing,
-        )?)
+        guard("CrossEntropyLoss", || {
+            self.check(input, target)?;
+            let c = &self.config;
+            Ok(input.f_cross_entropy_loss(
+                target,
+                c.weight.as_ref(),
+                c.reduction.into(),
+                c.ignore_index,
+                c.label_smoothing,
+            )?)
+        })
     }
 
     fn check(&self, input: &Tensor, target: &Tensor) -> Result<()> {
@@ -131,7 +138,11 @@ impl CrossEntropyLoss {
                 "{M}: expected a weight of shape [{classes}] (one per class), got {}",
                 shape(w)
             );
+            ensure_kind(M, "weight", w, input.kind(), "the input")?;
+            ensure_device_of(M, "weight", w, input.device(), "the input is")?;
         }
+        ensure_defined(M, "target", target)?;
+        ensure_device_of(M, "target", target, input.device(), "the input is")?;
         if target.is_floating_point() {
             ensure!(
                 target.size() == input.size(),
@@ -139,7 +150,7 @@ impl CrossEntropyLoss {
                 shape(input),
                 shape(target)
             );
-            return Ok(());
+            return ensure_kind(M, "class-probability target", target, input.kind(), "the input");
         }
         ensure_index(M, "target", target, TARGET_INDEX_KINDS)?;
         let mut expected = input.size();

@@ -45,4 +45,4 @@ pub use recurrent::{
     GatedCellConfig, Gru, GruCell, GruCellConfig, GruConfig, Lstm, LstmCell, LstmCellConfig, LstmConfig, Nonlinearity,
     Rnn, RnnCell, RnnCellConfig, RnnConfig,
 };
-pub use state_dict::{load_state_dict, save_state_dict};
+pub use state_dict::{load_state_dict, load_tensors, save_state_dict};

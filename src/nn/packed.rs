@@ -9,7 +9,8 @@
 use anyhow::{Result, bail, ensure};
 use tch::{Device, Kind, Tensor};
 
-use crate::nn::check::shape;
+use crate::error::guard;
+use crate::nn::check::{ensure_defined, shape};
 
 /// Sequence lengths: a slice, or a 1-D CPU tensor of integers (converted to int64, as PyTorch
 /// does).
@@ -57,6 +58,7 @@ impl Lengths<'_> {
         match self {
             Lengths::Slice(values) => Ok(Tensor::from_slice(values)),
             Lengths::Tensor(t) => {
+                ensure_defined(function, "lengths", t)?;
                 ensure!(
                     t.dim() == 1 && t.device() == Device::Cpu && !t.is_floating_point() && t.kind() != Kind::Bool,
                     "{function}: 'lengths' argument should be a 1D CPU int64 tensor, but got {}D {:?} {:?} tensor",
@@ -130,13 +132,15 @@ impl PackedSequence {
     /// The same sequences with `data` and the indices on `device` (`batch_sizes` stays on the
     /// CPU, as libtorch requires).
     pub fn to_device(&self, device: Device) -> Result<PackedSequence> {
-        let move_to = |t: &Tensor| t.f_to_device(device);
-        Ok(PackedSequence {
-            data: move_to(&self.data)?,
-            batch_sizes: self.batch_sizes.shallow_clone(),
-            max_batch_size: self.max_batch_size,
-            sorted_indices: self.sorted_indices.as_ref().map(move_to).transpose()?,
-            unsorted_indices: self.unsorted_indices.as_ref().map(move_to).transpose()?,
+        guard("PackedSequence", || {
+            let move_to = |t: &Tensor| t.f_to_device(device);
+            Ok(PackedSequence {
+                data: move_to(&self.data)?,
+                batch_sizes: self.batch_sizes.shallow_clone(),
+                max_batch_size: self.max_batch_size,
+                sorted_indices: self.sorted_indices.as_ref().map(move_to).transpose()?,
+                unsorted_indices: self.unsorted_indices.as_ref().map(move_to).transpose()?,
+            })
         })
     }
 
@@ -206,7 +210,14 @@ pub fn pack_padded_sequence<'a>(
     enforce_sorted: bool,
 ) -> Result<PackedSequence> {
     const F: &str = "pack_padded_sequence";
-    let lengths = lengths.into().to_tensor(F)?;
+    let lengths = lengths.into();
+    guard(F, || pack_padded(input, lengths, batch_first, enforce_sorted))
+}
+
+fn pack_padded(input: &Tensor, lengths: Lengths, batch_first: bool, enforce_sorted: bool) -> Result<PackedSequence> {
+    const F: &str = "pack_padded_sequence";
+    let lengths = lengths.to_tensor(F)?;
+    ensure_defined(F, "input", input)?;
     ensure!(
         input.dim() >= 2,
         "{F}: expected input of shape (T, B, *) or, with batch_first, (B, T, *), got {}",
@@ -263,6 +274,15 @@ pub fn pack_padded_sequence<'a>(
 /// # anyhow::Ok(())
 /// ```
 pub fn pad_packed_sequence(
+    sequence: &PackedSequence,
+    batch_first: bool,
+    padding_value: f64,
+    total_length: Option<i64>,
+) -> Result<(Tensor, Tensor)> {
+    guard("pad_packed_sequence", || pad_packed(sequence, batch_first, padding_value, total_length))
+}
+
+fn pad_packed(
     sequence: &PackedSequence,
     batch_first: bool,
     padding_value: f64,
@@ -331,12 +351,14 @@ pub fn pad_sequence(
     padding_side: PaddingSide,
 ) -> Result<Tensor> {
     const F: &str = "pad_sequence";
-    check_sequences(F, sequences)?;
-    let side = match padding_side {
-        PaddingSide::Right => "right",
-        PaddingSide::Left => "left",
-    };
-    Ok(Tensor::f_pad_sequence(sequences, batch_first, padding_value, side)?)
+    guard(F, || {
+        check_sequences(F, sequences)?;
+        let side = match padding_side {
+            PaddingSide::Right => "right",
+            PaddingSide::Left => "left",
+        };
+        Ok(Tensor::f_pad_sequence(sequences, batch_first, padding_value, side)?)
+    })
 }
 
 /// Packs sequences of different lengths: PyTorch's `pack_sequence(sequences,
@@ -350,10 +372,12 @@ pub fn pad_sequence(
 /// # anyhow::Ok(())
 /// ```
 pub fn pack_sequence(sequences: &[Tensor], enforce_sorted: bool) -> Result<PackedSequence> {
-    check_sequences("pack_sequence", sequences)?;
-    let lengths: Vec<i64> = sequences.iter().map(|s| s.size()[0]).collect();
-    let padded = pad_sequence(sequences, false, 0.0, PaddingSide::Right)?;
-    pack_padded_sequence(&padded, &lengths, false, enforce_sorted)
+    guard("pack_sequence", || {
+        check_sequences("pack_sequence", sequences)?;
+        let lengths: Vec<i64> = sequences.iter().map(|s| s.size()[0]).collect();
+        let padded = pad_sequence(sequences, false, 0.0, PaddingSide::Right)?;
+        pack_padded_sequence(&padded, &lengths, false, enforce_sorted)
+    })
 }
 
 /// A non-empty list of sequences `(L_i, *)` with one trailing shape, on one device.
@@ -362,6 +386,7 @@ fn check_sequences(function: &str, sequences: &[Tensor]) -> Result<()> {
         bail!("{function}: received an empty list of sequences");
     };
     for (i, s) in sequences.iter().enumerate() {
+        ensure_defined(function, &format!("sequence {i}"), s)?;
         ensure!(s.dim() >= 1, "{function}: sequence {i} is a 0-d tensor; expected (L, *)");
         ensure!(
             s.size()[1..] == first.size()[1..] && s.device() == first.device(),

@@ -4,9 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use tch::Tensor;
 use tch::nn::VarStore;
+
+use crate::error::{guard, tidy};
 
 /// Loads a safetensors `state_dict` into `vs`, strictly, like PyTorch's
 /// `model.load_state_dict(safetensors.torch.load_file(path), strict=True)`: every variable of
@@ -23,44 +25,71 @@ use tch::nn::VarStore;
 /// ```
 pub fn load_state_dict(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let file: Vec<(String, Tensor)> =
-        Tensor::read_safetensors(path).with_context(|| format!("state_dict: cannot read {}", path.display()))?;
+    let file = crate::safetensors::read(path).map_err(|e| tidy("state_dict", e))?;
+    load_tensors(vs, &file, &path.display().to_string())
+}
+
+/// Copies `tensors` (a state_dict: name, value) into `vs`, strictly, as [`load_state_dict`]
+/// does for a file; `source` names where they came from in errors. Nothing is copied unless
+/// every name and shape fits.
+///
+/// ```
+/// # use tch::{nn::VarStore, Device, Tensor};
+/// let mut vs = VarStore::new(Device::Cpu);
+/// let fc = tch_rnn::nn::Linear::new(vs.root(), 2, 1, Default::default())?;
+/// let weight = Tensor::from_slice(&[0.5f32, -0.5]).view([1, 2]);
+/// let bias = Tensor::from_slice(&[0.25f32]);
+/// tch_rnn::nn::load_tensors(&mut vs, &[("weight".into(), weight), ("bias".into(), bias)], "memory")?;
+/// assert_eq!(fc.bias.as_ref().unwrap().double_value(&[0]), 0.25);
+/// # anyhow::Ok(())
+/// ```
+pub fn load_tensors(vs: &mut VarStore, tensors: &[(String, Tensor)], source: &str) -> Result<()> {
     let variables = vs.variables();
-    let in_file: BTreeSet<&str> = file.iter().map(|(k, _)| k.as_str()).collect();
+    let in_file: BTreeSet<&str> = tensors.iter().map(|(k, _)| k.as_str()).collect();
     let in_model: BTreeSet<&str> = variables.keys().map(String::as_str).collect();
     let missing: Vec<&str> = in_model.difference(&in_file).copied().collect();
     let unexpected: Vec<&str> = in_file.difference(&in_model).copied().collect();
-    let mut mismatched = Vec::new();
-    for (name, value) in &file {
-        if let Some(var) = variables.get(name)
-            && var.size() != value.size()
-        {
-            mismatched.push(format!(
-                "size mismatch for {name}: copying a param with shape {:?} from checkpoint, the shape in current model is {:?}",
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!("Missing key(s) in state_dict: {}.", quoted(&missing)));
+    }
+    if !unexpected.is_empty() {
+        problems.push(format!("Unexpected key(s) in state_dict: {}.", quoted(&unexpected)));
+    }
+    for (name, value) in tensors {
+        let Some(var) = variables.get(name) else { continue };
+        if var.size() != value.size() {
+            problems.push(format!(
+                "size mismatch for {name}: copying a param with shape {:?} from checkpoint, the shape in current model is {:?}.",
                 value.size(),
                 var.size()
             ));
+        } else if var.is_floating_point() != value.is_floating_point() {
+            problems.push(format!(
+                "dtype mismatch for {name}: copying a param of dtype {:?} from checkpoint, the dtype in current model is {:?}.",
+                value.kind(),
+                var.kind()
+            ));
         }
     }
-    if !missing.is_empty() || !unexpected.is_empty() || !mismatched.is_empty() {
-        let mut message = format!("state_dict: error(s) in loading {}:", path.display());
-        if !missing.is_empty() {
-            message += &format!("\n    Missing key(s) in state_dict: {}.", quoted(&missing));
-        }
-        if !unexpected.is_empty() {
-            message += &format!("\n    Unexpected key(s) in state_dict: {}.", quoted(&unexpected));
-        }
-        for line in mismatched {
-            message += &format!("\n    {line}.");
-        }
-        bail!(message);
+    if !problems.is_empty() {
+        bail!("state_dict: error(s) in loading {source}: {}", problems.join(" "));
     }
-    tch::no_grad(|| -> Result<()> {
-        for (name, value) in &file {
-            let mut var = variables[name].shallow_clone();
-            var.f_copy_(&value.to_kind(var.kind()))?;
-        }
-        Ok(())
+    guard("state_dict", || {
+        tch::no_grad(|| -> Result<()> {
+            // Converted first, so that a failure leaves every variable as it was.
+            let converted = tensors
+                .iter()
+                .map(|(name, value)| {
+                    let var = &variables[name];
+                    Ok((var.shallow_clone(), value.f_to_device(var.device())?.f_to_kind(var.kind())?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            for (mut var, value) in converted {
+                var.f_copy_(&value)?;
+            }
+            Ok(())
+        })
     })
 }
 
@@ -70,8 +99,8 @@ fn quoted(keys: &[&str]) -> String {
 
 /// Saves every variable of `vs` as a safetensors `state_dict` that PyTorch's
 /// `load_state_dict(safetensors.torch.load_file(path))` accepts. The file is written to a
-/// temporary name beside `path` and renamed into place, so an existing file is never left
-/// half-written.
+/// unique temporary name beside `path` (beside the target when `path` is a symlink), synced
+/// and renamed into place, so no reader, concurrent saver or crash sees half a file.
 ///
 /// ```
 /// # use tch::{nn::VarStore, Device};
@@ -83,19 +112,7 @@ fn quoted(keys: &[&str]) -> String {
 /// # anyhow::Ok(())
 /// ```
 pub fn save_state_dict(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let file_name = path.file_name().with_context(|| format!("state_dict: {} names no file", path.display()))?;
-    let tmp = path.with_file_name(format!(".{}.{}.tmp.safetensors", file_name.to_string_lossy(), std::process::id()));
     let variables = vs.variables();
-    let mut named: Vec<(&String, &Tensor)> = variables.iter().collect();
-    named.sort_by(|a, b| a.0.cmp(b.0));
-    let written = Tensor::write_safetensors(&named, &tmp)
-        .with_context(|| format!("state_dict: cannot write {}", tmp.display()))
-        .and_then(|()| {
-            std::fs::rename(&tmp, path).with_context(|| format!("state_dict: cannot move {} into place", tmp.display()))
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    let named: Vec<(&str, &Tensor)> = variables.iter().map(|(name, t)| (name.as_str(), t)).collect();
+    crate::safetensors::write(path.as_ref(), &named).map_err(|e| tidy("state_dict", e))
 }

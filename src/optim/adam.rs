@@ -8,7 +8,8 @@
 use anyhow::{Result, ensure};
 use tch::Tensor;
 
-use crate::ffi::{add_alpha, addcdiv_, addcmul_, clear_grad};
+use crate::error::guard;
+use crate::ffi::{add_alpha, addcdiv_, addcmul_, clear_grad, same_tensor};
 
 /// The arguments of `torch.optim.Adam(params, ...)`, each with PyTorch's default.
 ///
@@ -86,14 +87,32 @@ pub struct Adam {
 
 impl Adam {
     /// An optimizer over `params` (e.g. `vs.trainable_variables()`), checking the
-    /// hyper-parameters as PyTorch does.
+    /// hyper-parameters and the parameters as PyTorch does: at least one, each a defined leaf
+    /// tensor (or one that retains its gradient), none listed twice (PyTorch warns that this
+    /// "will cause an error" in future, and steps such a parameter twice; here it is an error
+    /// now).
     pub fn new(params: Vec<Tensor>, config: AdamConfig) -> Result<Self> {
         let AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay, .. } = config;
+        ensure!(lr.is_finite(), "Adam: Invalid learning rate: {lr}");
         ensure!(lr >= 0.0, "Adam: Invalid learning rate: {lr}");
         ensure!(weight_decay >= 0.0, "Adam: Invalid weight_decay value: {weight_decay}");
         ensure!(eps >= 0.0, "Adam: Invalid epsilon value: {eps}");
         ensure!((0.0..1.0).contains(&beta1), "Adam: Invalid beta parameter at index 0: {beta1}");
         ensure!((0.0..1.0).contains(&beta2), "Adam: Invalid beta parameter at index 1: {beta2}");
+        ensure!(!params.is_empty(), "Adam: optimizer got an empty parameter list");
+        for (i, p) in params.iter().enumerate() {
+            ensure!(p.defined(), "Adam: parameter {i} is an undefined tensor (Tensor::new()); expected a parameter");
+            ensure!(
+                p.is_leaf() || p.retains_grad(),
+                "Adam: can't optimize a non-leaf Tensor (parameter {i}, made by {}); pass the leaf it was computed from",
+                crate::ffi::grad_fn_name(p).unwrap_or_else(|| "an operation".into())
+            );
+            if let Some(j) = params[..i].iter().position(|q| same_tensor(p, q)) {
+                anyhow::bail!(
+                    "Adam: parameter {i} is parameter {j} again; a parameter listed twice would be updated twice per step"
+                );
+            }
+        }
         let state = params.iter().map(|_| None).collect();
         Ok(Adam { params, state, config })
     }
@@ -126,6 +145,32 @@ impl Adam {
     /// entry: the moments must have the parameter's shape, dtype and device, and
     /// `max_exp_avg_sq` must be there exactly when amsgrad is on.
     pub fn set_state(&mut self, index: usize, state: AdamState) -> Result<()> {
+        self.set_states(vec![(index, state)])
+    }
+
+    /// Restores the states of several parameters at once, all or nothing: every state is
+    /// checked as [`Adam::set_state`] checks it before any is set.
+    ///
+    /// ```
+    /// use tch_rnn::optim::{Adam, AdamState};
+    /// let w = tch::Tensor::zeros([2], tch::kind::FLOAT_CPU).set_requires_grad(true);
+    /// let mut adam = Adam::new(vec![w.shallow_clone()], Default::default())?;
+    /// let state = |step| AdamState { step, exp_avg: w.zeros_like(), exp_avg_sq: w.zeros_like(), max_exp_avg_sq: None };
+    /// assert!(adam.set_states(vec![(0, state(3.0)), (1, state(3.0))]).is_err()); // no parameter 1
+    /// assert!(adam.state(0).is_none()); // nothing was set
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn set_states(&mut self, states: Vec<(usize, AdamState)>) -> Result<()> {
+        for (index, state) in &states {
+            self.check_state(*index, state)?;
+        }
+        for (index, state) in states {
+            self.state[index] = Some(state);
+        }
+        Ok(())
+    }
+
+    fn check_state(&self, index: usize, state: &AdamState) -> Result<()> {
         let param = self
             .params
             .get(index)
@@ -150,52 +195,58 @@ impl Adam {
             self.config.amsgrad
         );
         ensure!(state.step.is_finite() && state.step >= 0.0, "Adam: parameter {index}: invalid step {}", state.step);
-        self.state[index] = Some(state);
         Ok(())
     }
 
     /// One update of every parameter that has a gradient.
     pub fn step(&mut self) -> Result<()> {
         let AdamConfig { lr, betas: (beta1, beta2), eps, weight_decay, amsgrad, maximize } = self.config;
-        tch::no_grad(|| {
-            for (param, state) in self.params.iter_mut().zip(&mut self.state) {
-                let mut grad = param.grad();
-                if !grad.defined() {
-                    continue;
-                }
-                if maximize {
-                    grad = grad.f_neg()?;
-                }
-                let state = state.get_or_insert_with(|| AdamState {
-                    step: 0.0,
-                    exp_avg: param.zeros_like(),
-                    exp_avg_sq: param.zeros_like(),
-                    max_exp_avg_sq: amsgrad.then(|| param.zeros_like()),
-                });
-                state.step += 1.0;
-                if weight_decay != 0.0 {
-                    grad = add_alpha(&grad, param, weight_decay)?;
-                }
-                let _ = state.exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
-                let _ = state.exp_avg_sq.f_mul_scalar_(beta2)?;
-                addcmul_(&mut state.exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
-                let step = f64::from(state.step);
-                let bias_correction1 = 1.0 - beta1.powf(step);
-                let bias_correction2 = 1.0 - beta2.powf(step);
-                let step_size = lr / bias_correction1;
-                let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                let second_moment = match &mut state.max_exp_avg_sq {
-                    Some(max_exp_avg_sq) => {
-                        let _ = Tensor::f_maximum_out(max_exp_avg_sq, max_exp_avg_sq, &state.exp_avg_sq)?;
-                        &*max_exp_avg_sq
+        guard("Adam", || {
+            tch::no_grad(|| {
+                for (param, state) in self.params.iter_mut().zip(&mut self.state) {
+                    let mut grad = param.grad();
+                    if !grad.defined() {
+                        continue;
                     }
-                    None => &state.exp_avg_sq,
-                };
-                let mut denom = second_moment.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
-                let _ = denom.f_add_scalar_(eps)?;
-                addcdiv_(param, &state.exp_avg, &denom, -step_size)?;
-            }
-            Ok(())
+                    ensure!(
+                        !grad.is_sparse(),
+                        "Adam: Adam does not support sparse gradients, please consider SparseAdam instead \
+                     (an Embedding with sparse: true gives them)"
+                    );
+                    if maximize {
+                        grad = grad.f_neg()?;
+                    }
+                    let state = state.get_or_insert_with(|| AdamState {
+                        step: 0.0,
+                        exp_avg: param.zeros_like(),
+                        exp_avg_sq: param.zeros_like(),
+                        max_exp_avg_sq: amsgrad.then(|| param.zeros_like()),
+                    });
+                    state.step += 1.0;
+                    if weight_decay != 0.0 {
+                        grad = add_alpha(&grad, param, weight_decay)?;
+                    }
+                    let _ = state.exp_avg.f_lerp_(&grad, 1.0 - beta1)?;
+                    let _ = state.exp_avg_sq.f_mul_scalar_(beta2)?;
+                    addcmul_(&mut state.exp_avg_sq, &grad, &grad, 1.0 - beta2)?;
+                    let step = f64::from(state.step);
+                    let bias_correction1 = 1.0 - beta1.powf(step);
+                    let bias_correction2 = 1.0 - beta2.powf(step);
+                    let step_size = lr / bias_correction1;
+                    let bias_correction2_sqrt = bias_correction2.powf(0.5);
+                    let second_moment = match &mut state.max_exp_avg_sq {
+                        Some(max_exp_avg_sq) => {
+                            let _ = Tensor::f_maximum_out(max_exp_avg_sq, max_exp_avg_sq, &state.exp_avg_sq)?;
+                            &*max_exp_avg_sq
+                        }
+                        None => &state.exp_avg_sq,
+                    };
+                    let mut denom = second_moment.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?;
+                    let _ = denom.f_add_scalar_(eps)?;
+                    addcdiv_(param, &state.exp_avg, &denom, -step_size)?;
+                }
+                Ok(())
+            })
         })
     }
 }

@@ -1,9 +1,10 @@
 //! `torch.nn.utils.clip_grad_norm_`, replayed op for op (norm type 2, the per-tensor path that
 //! PyTorch takes on the CPU), so that clipped training stays on PyTorch's parameters.
 
-use anyhow::Result;
+use anyhow::{Result, bail, ensure};
 use tch::Tensor;
 
+use crate::error::guard;
 use crate::ffi::vector_norm;
 
 /// Scales the gradients of `parameters` in place so that their total 2-norm is at most
@@ -22,7 +23,18 @@ use crate::ffi::vector_norm;
 /// # anyhow::Ok(())
 /// ```
 pub fn clip_grad_norm_(parameters: &[Tensor], max_norm: f64) -> Result<Tensor> {
-    let grads: Vec<Tensor> = parameters.iter().map(Tensor::grad).filter(Tensor::defined).collect();
+    const F: &str = "clip_grad_norm_";
+    guard(F, || {
+        ensure!(max_norm >= 0.0, "{F}: expected max_norm >= 0, got {max_norm}");
+        if let Some(i) = parameters.iter().position(|p| !p.defined()) {
+            bail!("{F}: parameter {i} is an undefined tensor (Tensor::new())");
+        }
+        let grads = parameters.iter().map(Tensor::f_grad).collect::<Result<Vec<_>, _>>()?;
+        clip(grads.into_iter().filter(Tensor::defined).collect(), max_norm)
+    })
+}
+
+fn clip(grads: Vec<Tensor>, max_norm: f64) -> Result<Tensor> {
     if grads.is_empty() {
         return Ok(Tensor::from(0.0f32));
     }

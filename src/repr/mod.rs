@@ -69,6 +69,10 @@ pub fn repr_with(tensor: &Tensor, options: &PrintOptions) -> String {
     if !tensor.defined() {
         return "tensor(undefined)".to_owned();
     }
+    if options.precision > usize::from(u16::MAX) {
+        // Rust's formatter takes at most u16::MAX digits, and panics past that.
+        return format!("tensor(<unprintable: precision {} is more than {} digits>)", options.precision, u16::MAX);
+    }
     // Like torch, print under no_grad; catch_unwind guards against tch accessors that panic
     // where libtorch throws.
     let printed = catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| intern::str_intern(tensor, options))));

@@ -1,12 +1,12 @@
 //! The command line shared by the tutorial examples: `--seed` (default 0, like the twins'
 //! first argument) and, for the training programs, `--epochs` and `--lr`.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use super::Options;
+use crate::command_line;
 
 /// Command line of the programs that only take a seed (sections 2.1-2.3).
 #[derive(Parser, Debug)]
@@ -45,23 +45,20 @@ impl From<TrainCli> for Options {
 }
 
 /// Runs tutorial `name` with `options` on stdout and turns the outcome into an exit code:
-/// an error is printed as one `error: ...` line on stderr with a non-zero exit, never a panic.
+/// an error is printed as one `error: ...` line on stderr with a non-zero exit, never a panic
+/// (see [`crate::command_line`]).
 ///
 /// ```no_run
-/// use clap::Parser;
 /// use tch_rnn::tutorials::cli::{main, SeedCli};
-/// fn run() -> std::process::ExitCode { main("rnn", SeedCli::parse().into()) }
+/// fn run() -> std::process::ExitCode { main::<SeedCli>("rnn") }
 /// ```
-pub fn main(name: &str, options: Options) -> ExitCode {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = super::run(name, &options, &mut out);
-    let flushed = out.flush();
-    match result.and(flushed.map_err(anyhow::Error::from)) {
+pub fn main<C: Parser + Into<Options>>(name: &str) -> ExitCode {
+    let options: Options = match command_line::parse::<C>(name) {
+        Ok(cli) => cli.into(),
+        Err(code) => return code,
+    };
+    match super::output(name, &options).and_then(|text| command_line::write_stdout(&text)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => command_line::fail(&e),
     }
 }

@@ -130,3 +130,16 @@ pub fn run(name: &str, options: &Options, out: &mut dyn std::io::Write) -> anyho
         other => anyhow::bail!("tutorials: no program named '{other}'; expected one of {}", PROGRAMS.join(", ")),
     }
 }
+
+/// What the program called `name` prints with `options`, as text.
+///
+/// ```
+/// let text = tch_rnn::tutorials::output("rnn_cell", &Default::default())?;
+/// assert!(text.starts_with("==================== 0 ====================\n"));
+/// # anyhow::Ok(())
+/// ```
+pub fn output(name: &str, options: &Options) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    run(name, options, &mut out)?;
+    Ok(String::from_utf8(out)?)
+}

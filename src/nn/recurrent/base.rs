@@ -9,10 +9,11 @@ use tch::nn::Path;
 use tch::{Kind, Tensor};
 
 use super::mode::Mode;
-use crate::nn::check::{ensure_device, shape};
+use crate::error::guard;
+use crate::nn::check::{ensure_defined, ensure_device, shape};
 use crate::nn::init;
 use crate::nn::packed::PackedSequence;
-use crate::nn::param::new_parameters;
+use crate::nn::param::{ensure_allocatable, new_parameters};
 
 /// The options every multi-layer recurrent module shares, with PyTorch's meanings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,7 +57,13 @@ impl RnnBase {
     /// Registers and initialises the parameters of a `mode` module in PyTorch's order, so that
     /// the random draws match.
     pub fn new(path: &Path, mode: Mode, config: BaseConfig) -> Result<Self> {
+        guard(mode.name(), || Self::build(path, mode, config))
+    }
+
+    fn build(path: &Path, mode: Mode, config: BaseConfig) -> Result<Self> {
         Self::validate(mode.name(), &config)?;
+        let (tensors, elements) = Self::parameter_count(mode, &config);
+        ensure_allocatable(path, mode.name(), tensors, elements)?;
         let c = &config;
         let gate_size = mode.gate_count() * c.hidden_size;
         let directions = c.num_directions();
@@ -148,6 +155,33 @@ impl RnnBase {
         Ok(())
     }
 
+    /// How many parameter tensors, and values in all, `c` registers (`None` when a count
+    /// overflows), computed without building them: a config of 2^40 layers is refused, not
+    /// enumerated.
+    fn parameter_count(mode: Mode, c: &BaseConfig) -> (Option<u128>, Option<u128>) {
+        let n = |x: i64| u128::try_from(x).ok();
+        let (bias, projecting) = (u128::from(c.bias), c.proj_size > 0);
+        let directions = n(c.num_directions());
+        let per_direction = 2 + 2 * bias + u128::from(projecting);
+        let tensors = n(c.num_layers).zip(directions).and_then(|(l, d)| l.checked_mul(d)?.checked_mul(per_direction));
+        let elements = (|| {
+            let (hidden, layers, directions) = (n(c.hidden_size)?, n(c.num_layers)?, directions?);
+            let gate = n(mode.gate_count())?.checked_mul(hidden)?;
+            let real_hidden = n(c.real_hidden_size())?;
+            // weight_ih (layer input) + weight_hh + the biases + weight_hr, for one direction.
+            let layer = |input: u128| -> Option<u128> {
+                let weights = gate.checked_mul(input.checked_add(real_hidden)?)?;
+                let biases = 2 * bias * gate;
+                let projection = if projecting { n(c.proj_size)?.checked_mul(hidden)? } else { 0 };
+                weights.checked_add(biases)?.checked_add(projection)
+            };
+            let first = layer(n(c.input_size)?)?;
+            let others = layer(real_hidden.checked_mul(directions)?)?.checked_mul(layers - 1)?;
+            directions.checked_mul(first.checked_add(others)?)
+        })();
+        (tensors, elements)
+    }
+
     /// PyTorch's `reset_parameters`: every parameter, in registration order, from
     /// U(-stdv, stdv) with `stdv = 1 / sqrt(hidden_size)`.
     pub fn reset_parameters(&mut self) {
@@ -177,7 +211,12 @@ impl RnnBase {
     /// state `hx` (empty for zeros; one tensor, or `(h, c)` for LSTM), runs the native op and
     /// returns the output and the final state.
     pub fn forward_padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
+        guard(self.mode.name(), || self.padded(input, hx))
+    }
+
+    fn padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
         self.ensure_state_count(hx)?;
+        self.ensure_defined(input, hx)?;
         let hx = (!hx.is_empty()).then_some(hx);
         let module = self.mode.name();
         let dim = input.dim();
@@ -231,7 +270,12 @@ impl RnnBase {
     /// The module's forward on a packed sequence, as PyTorch's: the given state is reordered
     /// into packing order for the native op, and the final state back into the caller's order.
     pub fn forward_packed(&self, packed: &PackedSequence, hx: &[&Tensor]) -> Result<(PackedSequence, Vec<Tensor>)> {
+        guard(self.mode.name(), || self.packed(packed, hx))
+    }
+
+    fn packed(&self, packed: &PackedSequence, hx: &[&Tensor]) -> Result<(PackedSequence, Vec<Tensor>)> {
         self.ensure_state_count(hx)?;
+        self.ensure_defined(packed.data(), hx)?;
         let data = packed.data();
         let hx = if hx.is_empty() {
             self.zero_state(packed.max_batch_size(), data.kind(), data.device())?
@@ -243,6 +287,16 @@ impl RnnBase {
         let (output, state) = self.native(data, Some(packed.batch_sizes()), &hx)?;
         let state = state.iter().map(|s| packed.unsort_state(s)).collect::<Result<Vec<_>>>()?;
         Ok((packed.with_data(output), state))
+    }
+
+    /// Fails on an undefined input or state tensor (`Tensor::new()`).
+    fn ensure_defined(&self, input: &Tensor, hx: &[&Tensor]) -> Result<()> {
+        let module = self.mode.name();
+        ensure_defined(module, "input", input)?;
+        for (i, h) in hx.iter().enumerate() {
+            ensure_defined(module, if i == 0 { "hx" } else { "cx" }, h)?;
+        }
+        Ok(())
     }
 
     /// The typed public APIs pass no state or a whole one; anything else is a bug here.

@@ -9,7 +9,8 @@ use tch::Tensor;
 use tch::nn::Path;
 
 use super::mode::Mode;
-use crate::nn::check::{ensure_device, shape};
+use crate::error::guard;
+use crate::nn::check::{ensure_defined, ensure_device, shape};
 use crate::nn::init;
 use crate::nn::param::new_parameters;
 
@@ -29,10 +30,16 @@ impl RnnCellBase {
     /// Registers `weight_ih`, `weight_hh` (and `bias_ih`, `bias_hh`) with the mode's gate
     /// blocks, then draws them in that order as PyTorch's `reset_parameters` does.
     pub fn new(path: &Path, mode: Mode, input_size: i64, hidden_size: i64, bias: bool) -> Result<Self> {
+        guard(mode.cell_name(), || Self::build(path, mode, input_size, hidden_size, bias))
+    }
+
+    fn build(path: &Path, mode: Mode, input_size: i64, hidden_size: i64, bias: bool) -> Result<Self> {
         let module = mode.cell_name();
         ensure!(input_size > 0, "{module}: input_size must be greater than zero, got {input_size}");
         ensure!(hidden_size > 0, "{module}: hidden_size must be greater than zero, got {hidden_size}");
-        let gates = mode.gate_count() * hidden_size;
+        let Some(gates) = mode.gate_count().checked_mul(hidden_size) else {
+            anyhow::bail!("{module}: hidden_size {hidden_size} is too large: its gates overflow 64 bits");
+        };
         let mut specs =
             vec![("weight_ih".to_string(), vec![gates, input_size]), ("weight_hh".into(), vec![gates, hidden_size])];
         if bias {
@@ -70,6 +77,10 @@ impl RnnCellBase {
     /// tensor, or `(h, c)` for LSTM) of the same batching, the size checks that libtorch would
     /// otherwise raise as exceptions, the native op, and the next state.
     pub fn forward(&self, input: &Tensor, hx: &[&Tensor]) -> Result<Vec<Tensor>> {
+        guard(self.mode.cell_name(), || self.step(input, hx))
+    }
+
+    fn step(&self, input: &Tensor, hx: &[&Tensor]) -> Result<Vec<Tensor>> {
         let module = self.mode.cell_name();
         let state_count = self.mode.state_count();
         ensure!(
@@ -77,6 +88,10 @@ impl RnnCellBase {
             "{module}: expected {state_count} state tensor(s), got {}",
             hx.len()
         );
+        ensure_defined(module, "input", input)?;
+        for (i, h) in hx.iter().enumerate() {
+            ensure_defined(module, &self.state_label(i), h)?;
+        }
         if !(1..=2).contains(&input.dim()) {
             bail!("{module}: Expected input to be 1D or 2D, got {}D instead (shape {})", input.dim(), shape(input));
         }
