@@ -86,6 +86,25 @@ def write_json(path: Path, value) -> bytes:
     return data
 
 
+# state.json carries its own SHA-256: that of the file with this placeholder in its place.
+UNSEALED = "0" * 64
+
+
+def write_state(path: Path, state) -> None:
+    data = (json.dumps({**state, "self_sha256": UNSEALED}, indent=2) + "\n").encode()
+    digest = hashlib.sha256(data).hexdigest()
+    path.write_bytes(data.replace(UNSEALED.encode(), digest.encode(), 1))
+
+
+def read_state(path: Path):
+    data = path.read_bytes()
+    state = json.loads(data)
+    sealed = state["self_sha256"]
+    if hashlib.sha256(data.replace(sealed.encode(), UNSEALED.encode(), 1)).hexdigest() != sealed:
+        sys.exit(f"char_model: {path} does not match its own SHA-256: the file is corrupt")
+    return state
+
+
 def save_checkpoint(run: Path, config, vocab, model, optimizer, names, step, validation, best, is_best):
     """Writes RUN/checkpoints/step-NNNNNN whole in a temporary folder, renames it into place,
     then points RUN/latest (and RUN/best) at it, as tch-rnn does."""
@@ -113,8 +132,8 @@ def save_checkpoint(run: Path, config, vocab, model, optimizer, names, step, val
         save_file(dict(sorted(values.items())), str(tmp / name))
         files[name] = (tmp / name).read_bytes()
     sha256 = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    write_json(tmp / "state.json", {"step": step, "validation_loss": validation, "best_validation_loss": best,
-                                    "sha256": dict(sorted(sha256.items()))})
+    write_state(tmp / "state.json", {"step": step, "validation_loss": validation, "best_validation_loss": best,
+                                     "sha256": dict(sorted(sha256.items()))})
     os.replace(tmp, final)
     for pointer in ["latest"] + (["best"] if is_best or not (run / "best").exists() else []):
         link = run / f".{pointer}.link-{os.getpid()}"
@@ -126,7 +145,7 @@ def load_checkpoint(path: Path):
     """(config, vocab, model) from a run's folder (its latest) or a checkpoint folder, every
     file checked against its SHA-256; the model strictly loaded, in eval mode."""
     folder = path if (path / "state.json").is_file() else path / "latest"
-    state = json.loads((folder / "state.json").read_text())
+    state = read_state(folder / "state.json")
     for name, expected in state["sha256"].items():
         if hashlib.sha256((folder / name).read_bytes()).hexdigest() != expected:
             sys.exit(f"char_model: {folder / name} does not match its SHA-256: the file is corrupt")

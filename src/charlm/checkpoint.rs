@@ -87,6 +87,20 @@ pub struct CheckpointState {
     pub best_validation_loss: Option<f64>,
     /// The SHA-256 of every other file of the checkpoint, by name.
     pub sha256: BTreeMap<String, String>,
+    /// The SHA-256 of state.json itself, taken with this value replaced by [`UNSEALED`]; so a
+    /// change anywhere in a checkpoint, this file included, is detected. Set when written.
+    pub self_sha256: String,
+}
+
+/// What `self_sha256` holds while state.json's own checksum is taken: 64 zeros.
+pub const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// `state` as the bytes of state.json, sealed with its own SHA-256.
+fn sealed_state(state: &CheckpointState) -> Result<Vec<u8>> {
+    let unsealed = json_bytes(&CheckpointState { self_sha256: UNSEALED.into(), ..state.clone() })?;
+    let digest = hex(&Sha256::digest(&unsealed));
+    let text = String::from_utf8(unsealed)?;
+    Ok(text.replacen(UNSEALED, &digest, 1).into_bytes())
 }
 
 /// The vocabulary as `vocab.json` holds it.
@@ -185,7 +199,7 @@ fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
         write_synced(&dir.join(name), &bytes)?;
         record(name, &bytes);
     }
-    write_synced(&dir.join("state.json"), &json_bytes(&state)?)
+    write_synced(&dir.join("state.json"), &sealed_state(&state)?)
 }
 
 /// Writes a new file and syncs it to disk.
@@ -232,13 +246,26 @@ pub fn prune(run_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A checkpoint's `state.json`, parsed. The entry point for fuzzing it.
+/// A checkpoint's `state.json`, parsed, and checked against its own SHA-256 (see
+/// [`CheckpointState::self_sha256`]). The entry point for fuzzing it.
 ///
 /// ```
 /// assert!(tch_rnn::charlm::parse_state(b"{}").is_err());
 /// ```
 pub fn parse_state(bytes: &[u8]) -> Result<CheckpointState> {
-    serde_json::from_slice(bytes).context("state.json is not a checkpoint state")
+    let state: CheckpointState = serde_json::from_slice(bytes).context("state.json is not a checkpoint state")?;
+    let sealed = &state.self_sha256;
+    ensure!(
+        sealed.len() == 64 && sealed.bytes().all(|b| b.is_ascii_hexdigit()),
+        "state.json: self_sha256 is not a SHA-256"
+    );
+    let text = std::str::from_utf8(bytes).context("state.json is not UTF-8")?;
+    let unsealed = text.replacen(sealed.as_str(), UNSEALED, 1);
+    ensure!(
+        hex(&Sha256::digest(unsealed.as_bytes())) == *sealed,
+        "state.json does not match its own SHA-256: the file is corrupt"
+    );
+    Ok(state)
 }
 
 /// A checkpoint's `config.json`, parsed and checked (its format, the model's sizes). The
@@ -346,11 +373,17 @@ impl Checkpoint {
     pub fn load_model(&self, device: Device) -> Result<(VarStore, CharModel)> {
         let mut vs = VarStore::new(device);
         let model = CharModel::new(&vs.root(), self.config.model)?;
+        self.load_weights(&mut vs)?;
+        Ok((vs, model))
+    }
+
+    /// Loads the checked `model.safetensors` into `vs` (a model built from `config.json`),
+    /// strictly; on failure `vs` is left as it was.
+    pub fn load_weights(&self, vs: &mut VarStore) -> Result<()> {
         let tensors = self.tensor_list("model.safetensors")?;
         let source = self.dir.join("model.safetensors").display().to_string();
-        load_tensors(&mut vs, &tensors, &source)
-            .with_context(|| format!("checkpoint {}: the weights do not fit config.json", self.dir.display()))?;
-        Ok((vs, model))
+        load_tensors(vs, &tensors, &source)
+            .with_context(|| format!("checkpoint {}: the weights do not fit config.json", self.dir.display()))
     }
 
     /// The tensors of the checked file `name`, as listed in it.

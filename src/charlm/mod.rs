@@ -13,7 +13,7 @@ mod sample;
 mod train;
 
 pub use checkpoint::{
-    Checkpoint, CheckpointState, FORMAT, RunConfig, TrainingConfig, parse_config, parse_state, parse_vocab,
+    Checkpoint, CheckpointState, FORMAT, RunConfig, TrainingConfig, UNSEALED, parse_config, parse_state, parse_vocab,
 };
 pub use corpus::{Corpus, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
 pub use evaluate::{Evaluation, evaluate};

@@ -9,6 +9,12 @@ use tch::{Device, Kind, Tensor};
 use super::corpus::Vocabulary;
 use super::model::CharModel;
 
+/// Characters drawn between two copies to the host.
+const SAMPLE_CHUNK: usize = 4096;
+
+/// The most characters one call generates (they are held in memory until it returns).
+pub const MAX_SAMPLE_LENGTH: usize = 100_000_000;
+
 /// How to sample.
 ///
 /// ```
@@ -28,9 +34,15 @@ pub struct SampleOptions {
 }
 
 impl SampleOptions {
-    /// A non-empty prime, a finite temperature of at least 0, a positive top-k.
+    /// A non-empty prime, at most [`MAX_SAMPLE_LENGTH`] characters to generate, a finite
+    /// temperature of at least 0, a positive top-k.
     pub fn validate(&self) -> Result<()> {
         ensure!(!self.prime.is_empty(), "the prime must not be empty");
+        ensure!(
+            self.length <= MAX_SAMPLE_LENGTH,
+            "the length must be at most {MAX_SAMPLE_LENGTH} characters, got {}",
+            self.length
+        );
         ensure!(
             self.temperature.is_finite() && self.temperature >= 0.0,
             "the temperature must be a finite number >= 0, got {}",
@@ -79,18 +91,21 @@ pub fn sample(model: &CharModel, vocab: &Vocabulary, options: &SampleOptions, de
         let x = Tensor::from_slice(&prime).view([1, -1]).to_device(device);
         let (logits, mut state) = model.forward(&x, None)?;
         let mut last = logits.f_select(1, -1)?;
-        let mut drawn = Vec::with_capacity(options.length);
-        for _ in 0..options.length {
+        // Drawn characters go to the host a chunk at a time: one copy per chunk rather than
+        // one per character, and memory of 8 bytes per character rather than a tensor each.
+        let mut indices = Vec::with_capacity(options.length.min(1 << 20));
+        let mut drawn = Vec::with_capacity(SAMPLE_CHUNK);
+        for i in 0..options.length {
             let next = pick(&last, options)?;
             let (logits, next_state) = model.forward(&next, Some(&state))?;
             (last, state) = (logits.f_select(1, 0)?, next_state);
             drawn.push(next);
+            if drawn.len() == SAMPLE_CHUNK || i + 1 == options.length {
+                let chunk = Tensor::f_cat(&drawn, 0)?.f_to_device(Device::Cpu)?.f_view([-1])?;
+                indices.extend(Vec::<i64>::try_from(chunk)?);
+                drawn.clear();
+            }
         }
-        if drawn.is_empty() {
-            return Ok(String::new());
-        }
-        // One copy to the host at the end, not one per character.
-        let indices = Vec::<i64>::try_from(Tensor::f_cat(&drawn, 0)?.f_to_device(Device::Cpu)?.f_view([-1])?)?;
         Ok(vocab.decode(&indices))
     })
 }

@@ -23,7 +23,7 @@ use super::progress::Progress;
 use super::sample::{SampleOptions, sample};
 use crate::device::{DeviceRequest, resolve};
 use crate::ffi::{rng_state, set_rng_state};
-use crate::nn::{CrossEntropyLoss, load_state_dict};
+use crate::nn::CrossEntropyLoss;
 use crate::optim::{Adam, AdamConfig, clip_grad_norm_};
 
 /// The defaults of `tch-rnn train`; the README says why each.
@@ -358,7 +358,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
     let mut validation = None;
     let mut last_checkpoint = PathBuf::new();
     if let Some(checkpoint) = &resumed {
-        load_state_dict(&mut vs, checkpoint.dir.join("model.safetensors"))?;
+        checkpoint.load_weights(&mut vs)?;
         checkpoint.restore_optimizer(&mut optimizer, &names)?;
         let states: Vec<(String, Tensor)> = checkpoint.rng()?.into_iter().collect();
         restore_rng_states(&states, device)?;
