@@ -22,6 +22,7 @@ pub mod live;
 pub mod nn_grid;
 pub mod printed;
 pub mod process;
+pub mod reference;
 pub mod report;
 pub mod specs;
 
