@@ -1,6 +1,6 @@
 //! What every program here does at its edges, the same way: parse the command line (a bad one
-//! is one line on stderr and exit code 2), write results to stdout (a closed or full stdout is
-//! an error, a reader that went away, as in `| head`, is not), and end on an error with one
+//! is one line on stderr and exit code 2), write results to stdout (a full stdout is an error,
+//! a reader that went away, as in `| head`, is not), and end on an error with one
 //! `error: ...` line on stderr and exit code 1. Nothing here panics, whatever the state of
 //! stdout and stderr.
 
@@ -37,52 +37,35 @@ pub fn parse<T: clap::Parser>(program: &str) -> Result<T, ExitCode> {
             })
         }
         Err(e) => {
-            // clap's message without its suggestion lines.
-            let message = e.to_string();
-            let first = message.lines().next().unwrap_or("error: invalid command line");
-            note(&format!("{first} (see {program} --help)"));
+            note(&format!("{} (see {program} --help)", usage_error(&e.to_string())));
             Err(ExitCode::from(USAGE))
         }
     }
 }
 
+/// clap's message on one line: its first paragraph (the error and what it lists, such as the
+/// missing arguments or the possible values), without the usage and the pointer to --help.
+fn usage_error(message: &str) -> String {
+    let paragraph: Vec<&str> = message.lines().map(str::trim).take_while(|line| !line.is_empty()).collect();
+    let line = paragraph.join(" ");
+    if line.is_empty() { "error: invalid command line".into() } else { line }
+}
+
 /// Writes `text` to stdout and flushes it. A reader that closed the pipe (`| head`) is not an
-/// error: the rest is not wanted. A closed stdout (`>&-`) or a full disk is: the output would
-/// be lost.
+/// error: the rest is not wanted. A full disk is: the output would be lost. (A stdout closed
+/// with `>&-` cannot be seen here: Rust's runtime reopens it on /dev/null before `main`, so
+/// the output is discarded, as Python discards it when `sys.stdout` is `None`.)
 ///
 /// ```
 /// tch_rnn::command_line::write_stdout("hello\n")?;
 /// # anyhow::Ok(())
 /// ```
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(stdout_is_open(), "cannot write to stdout: it is closed");
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(anyhow::Error::new(e).context("cannot write to stdout")),
         Ok(()) => Ok(()),
-    }
-}
-
-/// Whether file descriptor 1 is open. Rust's stdout silently discards what is written to a
-/// closed one; the programs here report it instead.
-///
-/// ```
-/// let _open = tch_rnn::command_line::stdout_is_open();
-/// ```
-pub fn stdout_is_open() -> bool {
-    #[cfg(unix)]
-    {
-        unsafe extern "C" {
-            fn fcntl(fd: std::ffi::c_int, cmd: std::ffi::c_int, ...) -> std::ffi::c_int;
-        }
-        const F_GETFD: std::ffi::c_int = 1;
-        // SAFETY: F_GETFD only reads the descriptor's flags.
-        unsafe { fcntl(1, F_GETFD) != -1 }
-    }
-    #[cfg(not(unix))]
-    {
-        true
     }
 }
 

@@ -105,10 +105,10 @@ pub fn resolve(request: DeviceRequest) -> Result<Device> {
     match cuda_device(request, index) {
         Ok(device) => Ok(device),
         Err(why) if request == DeviceRequest::Auto => {
-            eprintln!("device: auto: no usable CUDA GPU ({why}); running on the CPU");
+            crate::command_line::note(&format!("device: auto: no usable CUDA GPU ({why}); running on the CPU"));
             Ok(Device::Cpu)
         }
-        Err(why) => bail!("device: {request} asked for, but {why}"),
+        Err(why) => bail!("device: {request} is not available: {why}"),
     }
 }
 

@@ -68,7 +68,7 @@ fn scenario_cuda() {
             let message = format!("{e:#}");
             assert!(
                 message.starts_with(
-                    "device: cuda:0 asked for, but CUDA support is present but no GPU or driver was found"
+                    "device: cuda:0 is not available: CUDA support is present but no GPU or driver was found"
                 ),
                 "{message}"
             );

@@ -159,9 +159,10 @@ impl Corpus {
         let train_len = n - validation_len;
         ensure!(
             train_len > seq_len,
-            "the text has {n} characters: with {validation_len} held out for validation, {train_len} are left to \
-             train on, and --seq-len {seq_len} needs at least {}",
-            seq_len + 1
+            "the text has {n} characters, too few: --seq-len {seq_len} needs at least {} to train on, after the {} \
+             held out for validation (a shorter --seq-len, or a longer text)",
+            seq_len + 1,
+            validation_len
         );
         let all = Tensor::from_slice(&indices);
         Ok(Corpus { vocab, train: all.narrow(0, 0, train_len), validation: all.narrow(0, train_len, validation_len) })

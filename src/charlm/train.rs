@@ -143,12 +143,13 @@ fn prepare_out(out: &Path, resume: bool) -> Result<()> {
         ensure!(out.is_dir(), "--resume: {} is not a run's folder (it does not exist)", out.display());
         return Ok(());
     }
-    if let Ok(checkpoint) = Checkpoint::open(out) {
-        bail!(
-            "{} already holds a training run (checkpoint at step {}): pass --resume to continue it, or another --out",
-            out.display(),
-            checkpoint.state.step
-        );
+    // A run is never overwritten, even one whose latest checkpoint no longer loads.
+    if std::fs::symlink_metadata(out.join("latest")).is_ok() {
+        let at = match Checkpoint::open(out) {
+            Ok(checkpoint) => format!("checkpoint at step {}", checkpoint.state.step),
+            Err(e) => format!("its latest checkpoint does not load: {}", crate::error::one_line(&e)),
+        };
+        bail!("{} already holds a training run ({at}): pass --resume to continue it, or another --out", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create --out {}", out.display()))?;
     let probe = crate::fsutil::temporary_sibling(&out.join("probe"), "write-test");
@@ -282,9 +283,11 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Writes the checkpoint of `state.step`, points `latest` (and `best`, if it is, or if
-    /// there is none yet) at it, removes the checkpoints no longer pointed at, and saves the
-    /// history and its plot.
+    /// Saves the history and its plot, writes the checkpoint of `state.step`, points `best`
+    /// (if it is, or if there is none yet) then `latest` at it, and removes the checkpoints no
+    /// longer pointed at. In that order, a crash between any two steps leaves a run that
+    /// resumes exactly: the history is never behind `latest` (a resume cuts it back to
+    /// `latest`'s step), and `best` is never behind it.
     fn save(
         &self,
         vs: &VarStore,
@@ -302,13 +305,13 @@ impl Run<'_> {
             rng: rng_states(self.device)?,
             state,
         };
+        history.save(self.out)?;
         let dir = checkpoint::write(self.out, snapshot)?;
-        checkpoint::point(self.out, "latest", &dir)?;
         if is_best || !self.out.join("best").exists() {
             checkpoint::point(self.out, "best", &dir)?;
         }
+        checkpoint::point(self.out, "latest", &dir)?;
         checkpoint::prune(self.out)?;
-        history.save(self.out)?;
         Ok(dir)
     }
 }

@@ -13,7 +13,7 @@ use super::train::parse_device;
 use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
-#[command(allow_negative_numbers = true)]
+#[command(allow_negative_numbers = true, args_override_self = true)]
 pub(crate) struct EvalArgs {
     /// A run's folder (its latest checkpoint), or a checkpoint folder such as RUN/best.
     #[arg(long, value_name = "DIR")]

@@ -10,7 +10,7 @@ use super::Done;
 use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
-#[command(allow_negative_numbers = true)]
+#[command(allow_negative_numbers = true, args_override_self = true)]
 pub(crate) struct TutorialArgs {
     /// The program to run (tch-rnn tutorial --list shows them).
     #[arg(value_parser = PossibleValuesParser::new(PROGRAMS), required_unless_present = "list")]

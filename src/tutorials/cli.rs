@@ -10,7 +10,7 @@ use crate::command_line;
 
 /// Command line of the programs that only take a seed (sections 2.1-2.3).
 #[derive(Parser, Debug)]
-#[command(allow_negative_numbers = true)]
+#[command(allow_negative_numbers = true, args_override_self = true)]
 pub struct SeedCli {
     /// Seed for torch.manual_seed (the PyTorch twin's first argument).
     #[arg(long, default_value_t = 0)]
@@ -19,7 +19,7 @@ pub struct SeedCli {
 
 /// Command line of the training programs (sections 3.1-3.3 and 4).
 #[derive(Parser, Debug)]
-#[command(allow_negative_numbers = true)]
+#[command(allow_negative_numbers = true, args_override_self = true)]
 pub struct TrainCli {
     /// Seed for torch.manual_seed (the PyTorch twin's first argument).
     #[arg(long, default_value_t = 0)]
@@ -28,7 +28,7 @@ pub struct TrainCli {
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(0..))]
     pub epochs: i64,
     /// Adam learning rate [default: the program's, 0.1 for the cell programs and packed_sequences, 0.05 otherwise].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub lr: Option<f64>,
 }
 
