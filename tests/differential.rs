@@ -98,6 +98,29 @@ enum Module {
     Gru(Gru),
 }
 
+type Forward<M, I, O, S> = fn(&M, &I, Option<S>) -> anyhow::Result<(O, Tensor)>;
+type LstmForward<I, O> = fn(&Lstm, &I, Option<(&Tensor, &Tensor)>) -> anyhow::Result<(O, (Tensor, Tensor))>;
+
+impl Module {
+    /// One forward of whichever module this is, with the forward method of each kind given
+    /// (padded or packed): the output, `h_n` and, for LSTM, `c_n`.
+    fn run<'a, I, O>(
+        &self,
+        input: &I,
+        h0: Option<&'a Tensor>,
+        c0: Option<&'a Tensor>,
+        rnn: Forward<Rnn, I, O, &'a Tensor>,
+        lstm: LstmForward<I, O>,
+        gru: Forward<Gru, I, O, &'a Tensor>,
+    ) -> anyhow::Result<(O, Tensor, Option<Tensor>)> {
+        Ok(match self {
+            Module::Rnn(m) => rnn(m, input, h0).map(|(o, h)| (o, h, None))?,
+            Module::Gru(m) => gru(m, input, h0).map(|(o, h)| (o, h, None))?,
+            Module::Lstm(m) => lstm(m, input, h0.zip(c0)).map(|(o, (h, c))| (o, h, Some(c)))?,
+        })
+    }
+}
+
 fn build(vs: &VarStore, c: &NetworkCase) -> (Module, Vec<(String, Tensor)>) {
     let (i, h, l, b, bf, bi) = (c.input_size, c.hidden_size, c.num_layers, c.bias, c.batch_first, c.bidirectional);
     let module = match c.kind {
@@ -174,48 +197,14 @@ fn check_network(c: &NetworkCase) -> Result<(), TestCaseError> {
     let squeeze = |t: &Tensor| if c.unbatched { t.squeeze_dim(1) } else { t.shallow_clone() };
     let unsqueeze = |t: Tensor| if c.unbatched { t.unsqueeze(1) } else { t };
     let state = (h0.as_ref().map(squeeze), c0.as_ref().map(squeeze));
-    let run = |input: &Tensor| -> anyhow::Result<(Tensor, Tensor, Option<Tensor>)> {
-        Ok(match &module {
-            Module::Rnn(m) => {
-                let (o, h) = m.forward(input, state.0.as_ref())?;
-                (o, h, None)
-            }
-            Module::Gru(m) => {
-                let (o, h) = m.forward(input, state.0.as_ref())?;
-                (o, h, None)
-            }
-            Module::Lstm(m) => {
-                let hx = state.0.as_ref().zip(state.1.as_ref());
-                let (o, (h, cn)) = m.forward(input, hx)?;
-                (o, h, Some(cn))
-            }
-        })
-    };
-    let run_packed = |input: &tch_rnn::nn::PackedSequence| -> anyhow::Result<(Tensor, Tensor, Option<Tensor>)> {
-        let (o, h, cn) = match &module {
-            Module::Rnn(m) => {
-                let (o, h) = m.forward_packed(input, state.0.as_ref())?;
-                (o, h, None)
-            }
-            Module::Gru(m) => {
-                let (o, h) = m.forward_packed(input, state.0.as_ref())?;
-                (o, h, None)
-            }
-            Module::Lstm(m) => {
-                let hx = state.0.as_ref().zip(state.1.as_ref());
-                let (o, (h, cn)) = m.forward_packed(input, hx)?;
-                (o, h, Some(cn))
-            }
-        };
-        let (padded, _) = pad_packed_sequence(&o, c.batch_first, 0.0, Some(c.seq_len))?;
-        Ok((padded, h, cn))
-    };
+    let (h, cx) = (state.0.as_ref(), state.1.as_ref());
     let result = if c.packed.is_some() {
-        pack_padded_sequence(&major(&x), &lengths, c.batch_first, false).and_then(|p| run_packed(&p))
-    } else if c.unbatched {
-        run(&x.squeeze_dim(1))
+        pack_padded_sequence(&major(&x), &lengths, c.batch_first, false)
+            .and_then(|p| module.run(&p, h, cx, Rnn::forward_packed, Lstm::forward_packed, Gru::forward_packed))
+            .and_then(|(o, h, cn)| Ok((pad_packed_sequence(&o, c.batch_first, 0.0, Some(c.seq_len))?.0, h, cn)))
     } else {
-        run(&major(&x))
+        let input = if c.unbatched { x.squeeze_dim(1) } else { major(&x) };
+        module.run(&input, h, cx, Rnn::forward, Lstm::forward, Gru::forward)
     };
     let (out, h_n, c_n) = result.map_err(|e| TestCaseError::fail(format!("the module failed: {e:#}")))?;
     let out = if c.unbatched { out.unsqueeze(1) } else { major(&out) };

@@ -55,22 +55,48 @@ fn constructor<T, U>(
     good(&vs).unwrap_or_else(|e| panic!("{what}: a retry with a valid config failed: {e:#}"));
 }
 
+/// One of every module, small, on the CPU.
+struct Zoo {
+    linear: Linear,
+    emb: Embedding,
+    rnn: Rnn,
+    lstm: Lstm,
+    gru: Gru,
+    rnn_cell: RnnCell,
+    lstm_cell: LstmCell,
+    gru_cell: GruCell,
+    ce: CrossEntropyLoss,
+}
+
+impl Zoo {
+    fn new(vs: &VarStore) -> Zoo {
+        let recurrent = RnnConfig { input_size: 4, hidden_size: 3, ..Default::default() };
+        let cell_config = GatedCellConfig { input_size: 4, hidden_size: 3, bias: true };
+        Zoo {
+            linear: Linear::new(vs.root() / "fc", 4, 3, Default::default()).unwrap(),
+            emb: Embedding::new(vs.root() / "emb", 5, 3, Default::default()).unwrap(),
+            rnn: Rnn::new(vs.root() / "rnn", recurrent).unwrap(),
+            lstm: Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 3, ..Default::default() })
+                .unwrap(),
+            gru: Gru::new(vs.root() / "gru", GruConfig { input_size: 4, hidden_size: 3, ..Default::default() })
+                .unwrap(),
+            rnn_cell: RnnCell::new(
+                vs.root() / "c1",
+                RnnCellConfig { input_size: 4, hidden_size: 3, ..Default::default() },
+            )
+            .unwrap(),
+            lstm_cell: LstmCell::new(vs.root() / "c2", cell_config).unwrap(),
+            gru_cell: GruCell::new(vs.root() / "c3", cell_config).unwrap(),
+            ce: CrossEntropyLoss::new(Default::default()).unwrap(),
+        }
+    }
+}
+
 #[test]
 fn undefined_tensors_are_refused_everywhere() {
     let _rng = rng_lock();
     let vs = VarStore::new(CPU);
-    let linear = Linear::new(vs.root() / "fc", 4, 3, Default::default()).unwrap();
-    let emb = Embedding::new(vs.root() / "emb", 5, 3, Default::default()).unwrap();
-    let rnn = Rnn::new(vs.root() / "rnn", RnnConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let lstm =
-        Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let gru = Gru::new(vs.root() / "gru", GruConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let cell_config = GatedCellConfig { input_size: 4, hidden_size: 3, bias: true };
-    let rnn_cell =
-        RnnCell::new(vs.root() / "c1", RnnCellConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let lstm_cell = LstmCell::new(vs.root() / "c2", cell_config).unwrap();
-    let gru_cell = GruCell::new(vs.root() / "c3", cell_config).unwrap();
-    let ce = CrossEntropyLoss::new(Default::default()).unwrap();
+    let Zoo { linear, emb, rnn, lstm, gru, rnn_cell, lstm_cell, gru_cell, ce } = Zoo::new(&vs);
     let (x, h, c) = (randn(&[2, 1, 4]), randn(&[1, 1, 3]), randn(&[1, 1, 3]));
 
     bad("Linear input", "Linear", || linear.forward(&undefined()));
@@ -116,16 +142,7 @@ fn undefined_tensors_are_refused_everywhere() {
 fn wrong_dtypes_name_what_was_expected() {
     let _rng = rng_lock();
     let vs = VarStore::new(CPU);
-    let linear = Linear::new(vs.root() / "fc", 4, 3, Default::default()).unwrap();
-    let emb = Embedding::new(vs.root() / "emb", 5, 3, Default::default()).unwrap();
-    let rnn = Rnn::new(vs.root() / "rnn", RnnConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let lstm =
-        Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let gru = Gru::new(vs.root() / "gru", GruConfig { input_size: 4, hidden_size: 3, ..Default::default() }).unwrap();
-    let cell_config = GatedCellConfig { input_size: 4, hidden_size: 3, bias: true };
-    let lstm_cell = LstmCell::new(vs.root() / "c2", cell_config).unwrap();
-    let gru_cell = GruCell::new(vs.root() / "c3", cell_config).unwrap();
-    let ce = CrossEntropyLoss::new(Default::default()).unwrap();
+    let Zoo { linear, emb, rnn, lstm, gru, lstm_cell, gru_cell, ce, .. } = Zoo::new(&vs);
 
     bad("Linear float64 input", "Linear", || linear.forward(&double(&[2, 4])));
     bad("Linear int64 input", "Linear", || linear.forward(&int64(&[2, 4])));
