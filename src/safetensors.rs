@@ -8,7 +8,9 @@
 //! `"__metadata__"` of strings), then the tensors' bytes. Reading checks, before any tensor
 //! byte is read: a regular file (not a folder, FIFO or device), a header length within the file
 //! and under 100 MB, JSON of that form, known dtypes, shapes whose byte sizes do not overflow,
-//! and offsets that tile the data exactly, as the reference implementation requires.
+//! and offsets that tile the data exactly, as the reference implementation requires; then the
+//! data against its SHA-256 where the writer recorded one (files written by [`write`] do;
+//! the format itself has no checksum).
 //!
 //! ```
 //! use tch::{Kind, Tensor};
@@ -26,9 +28,14 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::fsutil::{open_regular_file, write_atomically};
+
+/// The key of the header's `__metadata__` under which tch-rnn's state_dict files carry the
+/// SHA-256 of their data (PyTorch ignores metadata; a reader here checks it when present).
+pub const DATA_SHA256_KEY: &str = "tch_rnn.data_sha256";
 
 /// The largest header the reference implementation accepts.
 pub const MAX_HEADER_BYTES: u64 = 100_000_000;
@@ -69,17 +76,26 @@ struct Slot {
     end: usize,
 }
 
-/// The header `header` checked against a data section of `data_len` bytes: every tensor's
-/// slot, in data order.
-fn slots(header: &[u8], data_len: u64) -> Result<Vec<Slot>> {
+/// What a header declares, checked.
+struct Header {
+    /// Every tensor's slot, in data order.
+    slots: Vec<Slot>,
+    /// The SHA-256 of the data, if the writer recorded it ([`DATA_SHA256_KEY`]).
+    data_sha256: Option<String>,
+}
+
+/// The header `header` checked against a data section of `data_len` bytes.
+fn checked_header(header: &[u8], data_len: u64) -> Result<Header> {
     let header = std::str::from_utf8(header).context("the header is not UTF-8")?;
     let json: BTreeMap<String, serde_json::Value> =
         serde_json::from_str(header.trim_end_matches(' ')).context("the header is not a JSON object")?;
     let mut slots = Vec::with_capacity(json.len());
+    let mut data_sha256 = None;
     for (name, value) in json {
         if name == "__metadata__" {
-            let _: BTreeMap<String, String> =
+            let mut metadata: BTreeMap<String, String> =
                 serde_json::from_value(value).context("__metadata__ is not a map of strings")?;
+            data_sha256 = metadata.remove(DATA_SHA256_KEY);
             continue;
         }
         let entry: Entry = serde_json::from_value(value).with_context(|| format!("bad header entry for '{name}'"))?;
@@ -117,11 +133,19 @@ fn slots(header: &[u8], data_len: u64) -> Result<Vec<Slot>> {
         covered = slot.end;
     }
     ensure!(covered as u64 == data_len, "the tensors cover {covered} of the {data_len} bytes of data");
-    Ok(slots)
+    Ok(Header { slots, data_sha256 })
 }
 
-/// The tensors of `slots` made from `data` (copied), in the file's order of names.
-fn tensors(mut slots: Vec<Slot>, data: &[u8]) -> Result<Vec<(String, Tensor)>> {
+/// The tensors of `header` made from `data` (copied), in the file's order of names, after
+/// checking the data against its recorded SHA-256, if any.
+fn tensors(header: Header, data: &[u8]) -> Result<Vec<(String, Tensor)>> {
+    if let Some(expected) = &header.data_sha256 {
+        ensure!(
+            hex_sha256(data) == *expected,
+            "the tensor data does not match the SHA-256 recorded in the header: the file is corrupt"
+        );
+    }
+    let mut slots = header.slots;
     slots.sort_by(|a, b| a.name.cmp(&b.name));
     slots
         .into_iter()
@@ -162,7 +186,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<(String, Tensor)>> {
     ensure!(total >= 8, "not a safetensors file: {total} bytes, fewer than the 8 of the header length");
     let n = header_len(bytes[..8].try_into().expect("8 bytes"), total)? as usize;
     let data = &bytes[8 + n..];
-    tensors(slots(&bytes[8..8 + n], data.len() as u64)?, data)
+    tensors(checked_header(&bytes[8..8 + n], data.len() as u64)?, data)
 }
 
 /// The tensors of the safetensors file at `path`, by name. The file type, the header and every
@@ -184,20 +208,25 @@ pub fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
         let mut header = vec![0u8; n as usize];
         file.read_exact(&mut header)?;
         let data_len = total - 8 - n;
-        let slots = slots(&header, data_len)?;
+        let header = checked_header(&header, data_len)?;
         let mut data = Vec::with_capacity(data_len as usize);
         file.take(data_len + 1).read_to_end(&mut data)?;
         ensure!(data.len() as u64 == data_len, "the file changed size while it was read");
-        tensors(slots, &data)
+        tensors(header, &data)
     };
     read().with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `named` (names unique, any device; stored from the CPU, contiguous) in the
 /// safetensors format to `out`, byte for byte as the reference implementation (and so
 /// PyTorch's `safetensors.torch.save_file`) writes them: tensors ordered by dtype, larger
-/// first, then by name; a compact JSON header padded with spaces to 8 bytes.
-fn write_to(out: &mut impl Write, named: &[(&str, &Tensor)]) -> Result<()> {
+/// first, then by name; a compact JSON header padded with spaces to 8 bytes. With `seal`, the
+/// header's `__metadata__` records the SHA-256 of the data ([`DATA_SHA256_KEY`]).
+fn write_to(out: &mut impl Write, named: &[(&str, &Tensor)], seal: bool) -> Result<()> {
     let mut entries = Vec::with_capacity(named.len());
     for &(name, tensor) in named {
         ensure!(!name.is_empty() && name != "__metadata__", "'{name}' cannot name a tensor");
@@ -229,12 +258,25 @@ fn write_to(out: &mut impl Write, named: &[(&str, &Tensor)]) -> Result<()> {
         values.push(value);
     }
     header.push('}');
+    let data: Vec<Vec<u8>> = values
+        .iter()
+        .map(|value| {
+            let mut bytes = vec![0u8; value.numel() * value.kind().elt_size_in_bytes()];
+            value.f_copy_data_u8(&mut bytes, value.numel())?;
+            Ok(bytes)
+        })
+        .collect::<Result<_>>()?;
+    if seal {
+        let mut hasher = Sha256::new();
+        data.iter().for_each(|bytes| hasher.update(bytes));
+        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let metadata = format!("{{\"__metadata__\":{{\"{DATA_SHA256_KEY}\":\"{digest}\"}}");
+        header = if header == "{}" { format!("{metadata}}}") } else { format!("{metadata},{}", &header[1..]) };
+    }
     header.extend(std::iter::repeat_n(' ', (8 - header.len() % 8) % 8));
     out.write_all(&(header.len() as u64).to_le_bytes())?;
     out.write_all(header.as_bytes())?;
-    for value in values {
-        let mut bytes = vec![0u8; value.numel() * value.kind().elt_size_in_bytes()];
-        value.f_copy_data_u8(&mut bytes, value.numel())?;
+    for bytes in data {
         out.write_all(&bytes)?;
     }
     Ok(())
@@ -249,13 +291,15 @@ fn write_to(out: &mut impl Write, named: &[(&str, &Tensor)]) -> Result<()> {
 /// ```
 pub fn serialize(named: &[(&str, &Tensor)]) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    write_to(&mut bytes, named).context("cannot serialize tensors")?;
+    write_to(&mut bytes, named, false).context("cannot serialize tensors")?;
     Ok(bytes)
 }
 
 /// Writes `named` as the safetensors file `path`, atomically: a unique temporary file beside
 /// it (beside the target of a symlink), synced, then renamed over it. Readers and crashes see
-/// the old file or the new one, never half of one.
+/// the old file or the new one, never half of one. The header records the SHA-256 of the data
+/// (under [`DATA_SHA256_KEY`] in `__metadata__`, which PyTorch ignores), so that [`read`]
+/// reports a flipped bit anywhere in the file.
 ///
 /// ```
 /// let path = std::env::temp_dir().join(format!("doc-st-{}.safetensors", std::process::id()));
@@ -268,7 +312,7 @@ pub fn write(path: &Path, named: &[(&str, &Tensor)]) -> Result<()> {
     write_atomically(path, |tmp| {
         let file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp)?;
         let mut out = std::io::BufWriter::new(file);
-        write_to(&mut out, named)?;
+        write_to(&mut out, named, true)?;
         out.into_inner().map_err(|e| e.into_error())?;
         Ok(())
     })
