@@ -119,12 +119,15 @@ fn killed_runs_resume_to_the_bits_of_an_uninterrupted_one() {
 fn sigterm_saves_and_exits_130() {
     let dir = TempDir::new("sigterm");
     std::fs::write(dir.path().join("tiny.txt"), &SHAKESPEARE[..5000]).unwrap();
-    let mut child =
-        train(dir.path(), "run", false, 1_000_000).args(["--eval-every", "1000000"]).spawn().expect("start");
+    let mut child = train(dir.path(), "run", false, 1_000_000).args(["--eval-every", "20"]).spawn().expect("start");
     let run = dir.path().join("run");
-    // Past start-up, well into training.
-    std::thread::sleep(Duration::from_millis(800));
-    assert!(child.try_wait().unwrap().is_none(), "the run ended before SIGTERM");
+    // Training is under way (and its signal handler installed) once the first checkpoint is.
+    let started = Instant::now();
+    while std::fs::symlink_metadata(run.join("latest")).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before SIGTERM");
+        assert!(started.elapsed() < Duration::from_secs(120), "no checkpoint after 2 minutes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     kill(&mut child, "-TERM");
     let output = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
