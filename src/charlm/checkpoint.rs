@@ -11,7 +11,7 @@
 //!     model.safetensors  the state_dict, PyTorch's names (emb.weight, rnn.weight_ih_l0, ...)
 //!     optimizer.safetensors  Adam's state per parameter: step/NAME, exp_avg/NAME, exp_avg_sq/NAME
 //!     rng.safetensors    the random generators' states (cpu, cuda:N), for an exact resume
-//!     state.json         the step, the validation losses, and the SHA-256 of every other file
+//!     state.json         the step, the validation losses, the SHA-256 of every other file and its own
 //!   history.csv, loss.png
 //! ```
 //!
