@@ -9,7 +9,7 @@
 //! byte is read: a regular file (not a folder, FIFO or device), a header length within the file
 //! and under 100 MB, JSON of that form, known dtypes, shapes whose byte sizes do not overflow,
 //! and offsets that tile the data exactly, as the reference implementation requires; then the
-//! data against its SHA-256 where the writer recorded one (files written by [`write`] do;
+//! data against its SHA-256 where the writer recorded one (files written by [`write()`] do;
 //! the format itself has no checksum).
 //!
 //! ```

@@ -20,5 +20,5 @@ pub use evaluate::{Evaluation, evaluate};
 pub use history::{History, Row};
 pub use model::{Cell, CharModel, ModelConfig, State};
 pub use progress::{Progress, format_duration};
-pub use sample::{SampleOptions, sample};
+pub use sample::{MAX_SAMPLE_LENGTH, SampleOptions, sample};
 pub use train::{Length, Outcome, Report, TrainOptions, defaults, train};
