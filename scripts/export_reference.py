@@ -78,6 +78,25 @@ def case_seed(name: str) -> int:
     return zlib.crc32(name.encode()) % (2**31)
 
 
+def seeded_module(name: str, spec: dict) -> tuple[torch.nn.Module, torch.Generator]:
+    """The case's module, initialised from `torch.manual_seed(case_seed(name))`, and the
+    generator of its data, seeded `case_seed(name) + 1`."""
+    seed = case_seed(name)
+    torch.manual_seed(seed)
+    module = build(spec).to(DEVICE)
+    return module, torch.Generator().manual_seed(seed + 1)
+
+
+def parameters(module: torch.nn.Module) -> dict:
+    """A copy of the module's parameters by name, taken before the forward and backward."""
+    return {n: t.detach().clone() for n, t in module.named_parameters()}
+
+
+def state_layers(spec: dict) -> int:
+    """The leading size of a stacked module's state: num_layers times the directions."""
+    return (2 if spec["bidirectional"] else 1) * spec["num_layers"]
+
+
 class Tensors:
     """An ordered-by-name bag of tensors, refusing duplicate keys."""
 
@@ -303,12 +322,9 @@ class Parity:
     def recurrent(self, name, spec, seq_len, batch, state, training=False, forward_seed=None, note=None):
         """A padded (or unbatched) sequence through an RNN, LSTM or GRU, with or without an
         initial state."""
-        seed = case_seed(name)
-        torch.manual_seed(seed)
-        module = build(spec).to(DEVICE)
+        module, g = seeded_module(name, spec)
         module.train(training)
-        g = torch.Generator().manual_seed(seed + 1)
-        layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
+        layers = state_layers(spec)
         feats = spec["input_size"]
         if batch is None:
             x_shape, lead = (seq_len, feats), (layers,)
@@ -319,7 +335,7 @@ class Parity:
         if state:
             for n, size in state_sizes(spec).items():
                 inputs[n] = leaf(torch.randn(lead + (size,), generator=g))
-        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        params = parameters(module)
         if forward_seed is not None:
             torch.manual_seed(forward_seed)
         out, final = module(inputs["input"], state_arg(spec, inputs))
@@ -331,12 +347,9 @@ class Parity:
     def packed(self, name, spec, lengths, enforce_sorted, state, training=False, forward_seed=None):
         """A batch of sequences of `lengths`, padded, packed with pack_padded_sequence and run
         through the module; the packed output is padded back with pad_packed_sequence."""
-        seed = case_seed(name)
-        torch.manual_seed(seed)
-        module = build(spec).to(DEVICE)
+        module, g = seeded_module(name, spec)
         module.train(training)
-        g = torch.Generator().manual_seed(seed + 1)
-        layers = (2 if spec["bidirectional"] else 1) * spec["num_layers"]
+        layers = state_layers(spec)
         batch, longest, feats = len(lengths), max(lengths), spec["input_size"]
         x_shape = (batch, longest, feats) if spec["batch_first"] else (longest, batch, feats)
         inputs = {"input": leaf(torch.randn(x_shape, generator=g)),
@@ -344,7 +357,7 @@ class Parity:
         if state:
             for n, size in state_sizes(spec).items():
                 inputs[n] = leaf(torch.randn((layers, batch, size), generator=g))
-        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        params = parameters(module)
         packed = torch.nn.utils.rnn.pack_padded_sequence(inputs["input"], inputs["lengths"],
                                                          batch_first=spec["batch_first"], enforce_sorted=enforce_sorted)
         if forward_seed is not None:
@@ -490,17 +503,14 @@ class Parity:
     def cell(self, name, spec, batch, hx):
         """One step of an RNNCell, GRUCell or LSTMCell; for the LSTM the state is (hx, cx) and
         the outputs h' ("output") and c' ("c")."""
-        seed = case_seed(name)
-        torch.manual_seed(seed)
-        module = build(spec).to(DEVICE)
-        g = torch.Generator().manual_seed(seed + 1)
+        module, g = seeded_module(name, spec)
         lead = () if batch is None else (batch,)
         lstm = spec["kind"] == "lstm_cell"
         inputs = {"input": leaf(torch.randn(lead + (spec["input_size"],), generator=g))}
         if hx:
             for n in ("hx", "cx") if lstm else ("hx",):
                 inputs[n] = leaf(torch.randn(lead + (spec["hidden_size"],), generator=g))
-        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        params = parameters(module)
         state = (inputs["hx"], inputs["cx"]) if lstm and hx else inputs.get("hx")
         out = module(inputs["input"], state)
         outputs = {"output": out[0], "c": out[1]} if lstm else {"output": out}
@@ -542,7 +552,7 @@ class Parity:
         if spec["pretrained_freeze"] is not None:
             pretrained = torch.randn(spec["num_embeddings"], spec["embedding_dim"], generator=g)
         module = build(spec, pretrained=pretrained).to(DEVICE)
-        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        params = parameters(module)
         inputs = {"input": on_device(indices)}
         out = module(indices)
         outputs = {"output": out}
@@ -579,11 +589,8 @@ class Parity:
     # Linear ---------------------------------------------------------------------------------
 
     def linear(self, name, spec, lead):
-        seed = case_seed(name)
-        torch.manual_seed(seed)
-        module = build(spec).to(DEVICE)
-        g = torch.Generator().manual_seed(seed + 1)
-        params = {n: t.detach().clone() for n, t in module.named_parameters()}
+        module, g = seeded_module(name, spec)
+        params = parameters(module)
         inputs = {"input": leaf(torch.randn(tuple(lead) + (spec["in_features"],), generator=g))}
         out = module(inputs["input"])
         probes = {"output": torch.randn(out.shape, generator=g)}
