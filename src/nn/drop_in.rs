@@ -7,7 +7,7 @@
 use tch::Tensor;
 use tch::nn::{GRUState, LSTMState, Module, RNN};
 
-use crate::nn::recurrent::RnnBase;
+use crate::nn::recurrent::{RnnBase, pair, single};
 use crate::nn::{Embedding, Gru, Linear, Lstm, Rnn};
 
 /// Unwraps a result the way tch's modules fail: a panic with the error's one-line message.
@@ -45,8 +45,7 @@ impl RNN for Lstm {
     type State = LSTMState;
 
     fn zero_state(&self, batch_dim: i64) -> LSTMState {
-        let [h, c]: [Tensor; 2] = zeros(&self.base, batch_dim).try_into().expect("(h, c)");
-        LSTMState((h, c))
+        LSTMState(pair(zeros(&self.base, batch_dim)))
     }
 
     fn step(&self, input: &Tensor, state: &LSTMState) -> LSTMState {
@@ -73,8 +72,7 @@ macro_rules! single_state_rnn {
             type State = GRUState;
 
             fn zero_state(&self, batch_dim: i64) -> GRUState {
-                let [h]: [Tensor; 1] = zeros(&self.base, batch_dim).try_into().expect("h");
-                GRUState(h)
+                GRUState(single(zeros(&self.base, batch_dim)))
             }
 
             fn step(&self, input: &Tensor, state: &GRUState) -> GRUState {

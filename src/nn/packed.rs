@@ -353,12 +353,17 @@ pub fn pad_sequence(
     const F: &str = "pad_sequence";
     guard(F, || {
         check_sequences(F, sequences)?;
-        let side = match padding_side {
-            PaddingSide::Right => "right",
-            PaddingSide::Left => "left",
-        };
-        Ok(Tensor::f_pad_sequence(sequences, batch_first, padding_value, side)?)
+        pad(sequences, batch_first, padding_value, padding_side)
     })
+}
+
+/// libtorch's `pad_sequence` on sequences [`check_sequences`] accepted.
+fn pad(sequences: &[Tensor], batch_first: bool, padding_value: f64, padding_side: PaddingSide) -> Result<Tensor> {
+    let side = match padding_side {
+        PaddingSide::Right => "right",
+        PaddingSide::Left => "left",
+    };
+    Ok(Tensor::f_pad_sequence(sequences, batch_first, padding_value, side)?)
 }
 
 /// Packs sequences of different lengths: PyTorch's `pack_sequence(sequences,
@@ -375,7 +380,7 @@ pub fn pack_sequence(sequences: &[Tensor], enforce_sorted: bool) -> Result<Packe
     guard("pack_sequence", || {
         check_sequences("pack_sequence", sequences)?;
         let lengths: Vec<i64> = sequences.iter().map(|s| s.size()[0]).collect();
-        let padded = pad_sequence(sequences, false, 0.0, PaddingSide::Right)?;
+        let padded = pad(sequences, false, 0.0, PaddingSide::Right)?;
         pack_padded_sequence(&padded, &lengths, false, enforce_sorted)
     })
 }

@@ -191,20 +191,17 @@ impl RnnBase {
         }
     }
 
-    /// The feature size of each state tensor: `[h]`, or `[h, c]` for LSTM (`h` projected to
-    /// `proj_size` when set).
-    fn state_sizes(&self) -> Vec<i64> {
+    /// The feature size of each state tensor: `h`, and `c` for LSTM (`h` projected to
+    /// `proj_size` when set, which only an LSTM can be).
+    fn state_sizes(&self) -> impl Iterator<Item = i64> {
         let c = &self.config;
-        match self.mode {
-            Mode::Lstm => vec![c.real_hidden_size(), c.hidden_size],
-            _ => vec![c.hidden_size],
-        }
+        [c.real_hidden_size(), c.hidden_size].into_iter().take(self.mode.state_count())
     }
 
     /// Zeros for every state tensor, `(layers * directions, batch, size)`.
     pub fn zero_state(&self, batch: i64, kind: Kind, device: tch::Device) -> Result<Vec<Tensor>> {
         let layers = self.config.num_layers * self.config.num_directions();
-        self.state_sizes().into_iter().map(|size| Ok(Tensor::f_zeros([layers, batch, size], (kind, device))?)).collect()
+        self.state_sizes().map(|size| Ok(Tensor::f_zeros([layers, batch, size], (kind, device))?)).collect()
     }
 
     /// The module's forward on a padded sequence, as PyTorch's: checks `input` and the initial
@@ -215,7 +212,7 @@ impl RnnBase {
     }
 
     fn padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
-        self.ensure_state_count(hx)?;
+        self.mode.ensure_state_count(self.mode.name(), hx.len())?;
         self.ensure_defined(input, hx)?;
         let hx = (!hx.is_empty()).then_some(hx);
         let module = self.mode.name();
@@ -274,7 +271,7 @@ impl RnnBase {
     }
 
     fn packed(&self, packed: &PackedSequence, hx: &[&Tensor]) -> Result<(PackedSequence, Vec<Tensor>)> {
-        self.ensure_state_count(hx)?;
+        self.mode.ensure_state_count(self.mode.name(), hx.len())?;
         self.ensure_defined(packed.data(), hx)?;
         let data = packed.data();
         let hx = if hx.is_empty() {
@@ -296,17 +293,6 @@ impl RnnBase {
         for (i, h) in hx.iter().enumerate() {
             ensure_defined(module, if i == 0 { "hx" } else { "cx" }, h)?;
         }
-        Ok(())
-    }
-
-    /// The typed public APIs pass no state or a whole one; anything else is a bug here.
-    fn ensure_state_count(&self, hx: &[&Tensor]) -> Result<()> {
-        let (module, expected) = (self.mode.name(), self.mode.state_count());
-        ensure!(
-            hx.is_empty() || hx.len() == expected,
-            "{module}: expected {expected} state tensor(s), got {}",
-            hx.len()
-        );
         Ok(())
     }
 
@@ -339,7 +325,7 @@ impl RnnBase {
         let batch = packed_batch.unwrap_or_else(|| input.size()[if self.config.batch_first { 0 } else { 1 }]);
         let layers = self.config.num_layers * self.config.num_directions();
         for (i, (h, size)) in hx.iter().zip(self.state_sizes()).enumerate() {
-            let label = if self.mode == Mode::Lstm { format!("hidden[{i}] size") } else { "hidden size".into() };
+            let label = if self.mode == Mode::Lstm { ["hidden[0] size", "hidden[1] size"][i] } else { "hidden size" };
             ensure_device(module, if i == 0 { "hx" } else { "cx" }, h, device)?;
             ensure!(
                 h.size() == [layers, batch, size],

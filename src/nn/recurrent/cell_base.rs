@@ -69,8 +69,8 @@ impl RnnCellBase {
     }
 
     /// How the state's tensors are named in messages: `hidden`, or `hx[0]`, `hx[1]` for LSTM.
-    fn state_label(&self, i: usize) -> String {
-        if self.mode == Mode::Lstm { format!("hx[{i}]") } else { "hidden".into() }
+    fn state_label(&self, i: usize) -> &'static str {
+        if self.mode == Mode::Lstm { ["hx[0]", "hx[1]"][i] } else { "hidden" }
     }
 
     /// One step, as PyTorch's cell forward: 1-D or 2-D input, a state (empty for zeros; one
@@ -83,14 +83,10 @@ impl RnnCellBase {
     fn step(&self, input: &Tensor, hx: &[&Tensor]) -> Result<Vec<Tensor>> {
         let module = self.mode.cell_name();
         let state_count = self.mode.state_count();
-        ensure!(
-            hx.is_empty() || hx.len() == state_count,
-            "{module}: expected {state_count} state tensor(s), got {}",
-            hx.len()
-        );
+        self.mode.ensure_state_count(module, hx.len())?;
         ensure_defined(module, "input", input)?;
         for (i, h) in hx.iter().enumerate() {
-            ensure_defined(module, &self.state_label(i), h)?;
+            ensure_defined(module, self.state_label(i), h)?;
         }
         if !(1..=2).contains(&input.dim()) {
             bail!("{module}: Expected input to be 1D or 2D, got {}D instead (shape {})", input.dim(), shape(input));
@@ -142,6 +138,7 @@ impl RnnCellBase {
         let weight_kind = self.weight_ih.kind();
         for (i, h) in hx.iter().enumerate() {
             let label = self.state_label(i);
+            let size = h.size();
             ensure!(
                 h.dim() == 2,
                 "{module}: Expected {label} to be 1D for 1D input (2D for 2D input), got {label} shape {} for input shape {}",
@@ -149,20 +146,20 @@ impl RnnCellBase {
                 shape(input)
             );
             ensure!(
-                h.size()[1] == self.hidden_size,
+                size[1] == self.hidden_size,
                 "{module}: {label} has inconsistent hidden_size: got {}, expected {} ({label} shape {})",
-                h.size()[1],
+                size[1],
                 self.hidden_size,
                 shape(h)
             );
             ensure!(
-                h.size()[0] == batch,
+                size[0] == batch,
                 "{module}: Input batch size {batch} doesn't match {label} batch size {} (input shape {}, {label} shape {})",
-                h.size()[0],
+                size[0],
                 shape(input),
                 shape(h)
             );
-            ensure_device(module, &label, h, device)?;
+            ensure_device(module, label, h, device)?;
             ensure!(
                 h.kind() == weight_kind,
                 "{module}: expected input and {label} of dtype {weight_kind:?}, got {:?} and {:?}",

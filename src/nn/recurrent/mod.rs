@@ -24,3 +24,4 @@ pub use lstm_cell::{GatedCellConfig, GruCellConfig, LstmCell, LstmCellConfig};
 pub use nonlinearity::Nonlinearity;
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{RnnCell, RnnCellConfig};
+pub(crate) use state::{pair, single};

@@ -1,6 +1,8 @@
 //! The recurrence a module or cell runs, PyTorch's `mode`: everything that differs between RNN,
 //! LSTM and GRU beyond the native op is data here (gate count, state size, names).
 
+use anyhow::{Result, ensure};
+
 use super::nonlinearity::Nonlinearity;
 
 /// The recurrence a module runs: PyTorch's `mode`, as data.
@@ -43,6 +45,14 @@ impl Mode {
     /// How many tensors the state holds: `(h, c)` for LSTM, `h` otherwise.
     pub fn state_count(self) -> usize {
         if self == Mode::Lstm { 2 } else { 1 }
+    }
+
+    /// The typed public APIs pass no state or a whole one (`given` tensors); anything else is a
+    /// bug of this crate, reported for `module`.
+    pub fn ensure_state_count(self, module: &str, given: usize) -> Result<()> {
+        let expected = self.state_count();
+        ensure!(given == 0 || given == expected, "{module}: expected {expected} state tensor(s), got {given}");
+        Ok(())
     }
 }
 
