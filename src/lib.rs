@@ -51,6 +51,7 @@ pub mod nn;
 pub mod optim;
 pub mod repr;
 pub mod safetensors;
+mod sha256;
 pub mod tutorials;
 
 pub use ffi::grad_fn_name;

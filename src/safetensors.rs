@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use tch::{Device, Kind, Tensor};
 
 use crate::fsutil::{open_regular_file, write_atomically};
+use crate::sha256::{hex, sha256_hex};
 
 /// The key of the header's `__metadata__` under which tch-rnn's state_dict files carry the
 /// SHA-256 of their data (PyTorch ignores metadata; a reader here checks it when present).
@@ -141,7 +142,7 @@ fn checked_header(header: &[u8], data_len: u64) -> Result<Header> {
 fn tensors(header: Header, data: &[u8]) -> Result<Vec<(String, Tensor)>> {
     if let Some(expected) = &header.data_sha256 {
         ensure!(
-            hex_sha256(data) == *expected,
+            sha256_hex(data) == *expected,
             "the tensor data does not match the SHA-256 recorded in the header: the file is corrupt"
         );
     }
@@ -217,10 +218,6 @@ pub fn read(path: &Path) -> Result<Vec<(String, Tensor)>> {
     read().with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Writes `named` (names unique, any device; stored from the CPU, contiguous) in the
 /// safetensors format to `out`, byte for byte as the reference implementation (and so
 /// PyTorch's `safetensors.torch.save_file`) writes them: tensors ordered by dtype, larger
@@ -269,7 +266,7 @@ fn write_to(out: &mut impl Write, named: &[(&str, &Tensor)], seal: bool) -> Resu
     if seal {
         let mut hasher = Sha256::new();
         data.iter().for_each(|bytes| hasher.update(bytes));
-        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = hex(&hasher.finalize());
         let metadata = format!("{{\"__metadata__\":{{\"{DATA_SHA256_KEY}\":\"{digest}\"}}");
         header = if header == "{}" { format!("{metadata}}}") } else { format!("{metadata},{}", &header[1..]) };
     }

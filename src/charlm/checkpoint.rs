@@ -24,16 +24,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use super::corpus::{Vocabulary, hex};
+use super::corpus::Vocabulary;
 use super::model::{CharModel, ModelConfig};
 use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
 use crate::nn::load_tensors;
 use crate::optim::{Adam, AdamState};
 use crate::safetensors;
+use crate::sha256::sha256_hex;
 
 /// The `format` of a checkpoint's config.json.
 pub const FORMAT: &str = "tch-rnn char model 1";
@@ -98,7 +98,7 @@ pub const UNSEALED: &str = "0000000000000000000000000000000000000000000000000000
 /// `state` as the bytes of state.json, sealed with its own SHA-256.
 fn sealed_state(state: &CheckpointState) -> Result<Vec<u8>> {
     let unsealed = json_bytes(&CheckpointState { self_sha256: UNSEALED.into(), ..state.clone() })?;
-    let digest = hex(&Sha256::digest(&unsealed));
+    let digest = sha256_hex(&unsealed);
     let text = String::from_utf8(unsealed)?;
     Ok(text.replacen(UNSEALED, &digest, 1).into_bytes())
 }
@@ -124,7 +124,7 @@ pub struct Snapshot<'a> {
 }
 
 /// The checkpoint folder name of `step`.
-fn step_dir_name(step: i64) -> String {
+pub(super) fn step_dir_name(step: i64) -> String {
     format!("step-{step:06}")
 }
 
@@ -166,33 +166,31 @@ fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 /// `state.json`, which lists their checksums, last.
 fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
     std::fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let to_cpu = |t: &Tensor| t.detach().to_device(Device::Cpu);
-    let mut model: Vec<(String, Tensor)> = s.vs.variables().into_iter().map(|(n, t)| (n, to_cpu(&t))).collect();
-    model.sort_by(|a, b| a.0.cmp(&b.0));
+    // The serializer orders the tensors and reads them from the CPU itself.
+    let model: Vec<(String, Tensor)> = s.vs.variables().into_iter().collect();
     let mut optimizer = Vec::new();
     for (i, name) in s.parameter_names.iter().enumerate() {
         if let Some(state) = s.optimizer.state(i) {
             optimizer.push((format!("step/{name}"), Tensor::from(state.step)));
-            optimizer.push((format!("exp_avg/{name}"), to_cpu(&state.exp_avg)));
-            optimizer.push((format!("exp_avg_sq/{name}"), to_cpu(&state.exp_avg_sq)));
+            optimizer.push((format!("exp_avg/{name}"), state.exp_avg.shallow_clone()));
+            optimizer.push((format!("exp_avg_sq/{name}"), state.exp_avg_sq.shallow_clone()));
             if let Some(max) = &state.max_exp_avg_sq {
-                optimizer.push((format!("max_exp_avg_sq/{name}"), to_cpu(max)));
+                optimizer.push((format!("max_exp_avg_sq/{name}"), max.shallow_clone()));
             }
         }
     }
-    let rng: Vec<(String, Tensor)> = s.rng.iter().map(|(n, t)| (n.clone(), to_cpu(t))).collect();
     let vocab = VocabFile { chars: s.vocab.chars().iter().map(char::to_string).collect() };
 
     let mut state = s.state.clone();
     let mut record = |name: &str, bytes: &[u8]| {
-        state.sha256.insert(name.to_string(), hex(&Sha256::digest(bytes)));
+        state.sha256.insert(name.to_string(), sha256_hex(bytes));
     };
     for (name, bytes) in [("config.json", json_bytes(s.config)?), ("vocab.json", json_bytes(&vocab)?)] {
         write_synced(&dir.join(name), &bytes)?;
         record(name, &bytes);
     }
     for (name, tensors) in
-        [("model.safetensors", &model), ("optimizer.safetensors", &optimizer), ("rng.safetensors", &rng)]
+        [("model.safetensors", &model), ("optimizer.safetensors", &optimizer), ("rng.safetensors", &s.rng)]
     {
         let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let bytes = safetensors::serialize(&named)?;
@@ -262,7 +260,7 @@ pub fn parse_state(bytes: &[u8]) -> Result<CheckpointState> {
     let text = std::str::from_utf8(bytes).context("state.json is not UTF-8")?;
     let unsealed = text.replacen(sealed.as_str(), UNSEALED, 1);
     ensure!(
-        hex(&Sha256::digest(unsealed.as_bytes())) == *sealed,
+        sha256_hex(unsealed.as_bytes()) == *sealed,
         "state.json does not match its own SHA-256: the file is corrupt"
     );
     Ok(state)
@@ -351,7 +349,7 @@ impl Checkpoint {
             let bytes = read_regular_file(&dir.join(name), "checkpoint file", limit)
                 .with_context(|| format!("checkpoint {shown} is incomplete"))?;
             ensure!(
-                &hex(&Sha256::digest(&bytes)) == expected,
+                &sha256_hex(&bytes) == expected,
                 "checkpoint {shown}: {name} does not match its SHA-256 in state.json: the file is corrupt"
             );
             files.insert(name.clone(), bytes);

@@ -4,9 +4,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use anyhow::{Context, Result, bail, ensure};
-use sha2::{Digest, Sha256};
-use tch::Tensor;
+use anyhow::{Result, bail, ensure};
+use tch::{Device, Kind, Tensor};
+
+use crate::fsutil::read_regular_file;
+use crate::sha256::sha256_hex;
 
 /// The text `tch-rnn train` learns when given none: nine plays of Shakespeare in the style of
 /// tinyshakespeare, 1.1 MB of ASCII (see data/README.md for its source and licence).
@@ -104,9 +106,9 @@ pub fn read_text(path: Option<&Path>) -> Result<(String, String)> {
         return Ok((SHAKESPEARE.to_string(), "<embedded Shakespeare>".into()));
     };
     let shown = path.display();
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read the text {shown}"))?;
-    ensure!(metadata.is_file(), "the text {shown} is not a regular file");
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the text {shown}"))?;
+    // Checked as opened (a FIFO or device put in its place cannot hang the read); no size limit
+    // beyond what a String can hold.
+    let bytes = read_regular_file(path, "the text", isize::MAX as u64)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!("the text {shown} is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to())
     })?;
@@ -120,12 +122,7 @@ pub fn read_text(path: Option<&Path>) -> Result<(String, String)> {
 /// assert_eq!(tch_rnn::charlm::text_sha256("").len(), 64);
 /// ```
 pub fn text_sha256(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-/// Lowercase hex digits of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(text.as_bytes())
 }
 
 /// A text ready for training: its vocabulary and its characters as indices (int64, CPU), split
@@ -167,4 +164,12 @@ impl Corpus {
         let all = Tensor::from_slice(&indices);
         Ok(Corpus { vocab, train: all.narrow(0, 0, train_len), validation: all.narrow(0, train_len, validation_len) })
     }
+}
+
+/// The windows of `len + 1` characters of `data` (1-D, on the CPU) that start at `starts`, one
+/// per row, split into inputs (the first `len`) and next characters (the last `len`).
+pub(super) fn windows(data: &Tensor, starts: &Tensor, len: i64) -> Result<(Tensor, Tensor)> {
+    let index = starts.f_unsqueeze(1)? + Tensor::f_arange(len + 1, (Kind::Int64, Device::Cpu))?;
+    let chunk = data.f_index_select(0, &index.f_view([-1])?)?.f_view([starts.size()[0], len + 1])?;
+    Ok((chunk.f_narrow(1, 0, len)?, chunk.f_narrow(1, 1, len)?))
 }

@@ -7,6 +7,7 @@ use std::f64::consts::LN_2;
 use anyhow::{Result, ensure};
 use tch::{Device, Kind, Tensor};
 
+use super::corpus::windows;
 use super::model::CharModel;
 use crate::nn::{CrossEntropyLoss, CrossEntropyLossConfig, Reduction};
 
@@ -50,22 +51,21 @@ pub fn evaluate(model: &CharModel, data: &Tensor, seq_len: i64, batch: i64, devi
         let mut total = 0.0;
         // The full windows, then the remainder as one shorter window.
         let full = predictions / seq_len;
-        let mut windows = Vec::new();
+        let mut batches = Vec::new();
         let mut start = 0;
         while start < full {
             let count = batch.min(full - start);
-            windows.push((start * seq_len, count, seq_len));
+            batches.push((start * seq_len, count, seq_len));
             start += count;
         }
         let rest = predictions % seq_len;
         if rest > 0 {
-            windows.push((full * seq_len, 1, rest));
+            batches.push((full * seq_len, 1, rest));
         }
-        for (first, count, len) in windows {
-            let starts = Tensor::arange(count, (Kind::Int64, Device::Cpu)) * len + first;
-            let index = starts.unsqueeze(1) + Tensor::arange(len + 1, (Kind::Int64, Device::Cpu));
-            let chunk = data.f_index_select(0, &index.view([-1]))?.view([count, len + 1]);
-            let (x, y) = (chunk.narrow(1, 0, len).to_device(device), chunk.narrow(1, 1, len).to_device(device));
+        for (first, count, len) in batches {
+            let starts = Tensor::f_arange(count, (Kind::Int64, Device::Cpu))? * len + first;
+            let (x, y) = windows(data, &starts, len)?;
+            let (x, y) = (x.f_to_device(device)?, y.f_to_device(device)?);
             let (logits, _) = model.forward(&x, None)?;
             let loss = criterion.forward(&logits.f_reshape([-1, vocab])?, &y.f_reshape([-1])?)?;
             total += loss.f_double_value(&[])?;

@@ -15,7 +15,7 @@ use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, Checkpoint, CheckpointState, FORMAT, RunConfig, Snapshot, TrainingConfig};
-use super::corpus::{Corpus, Vocabulary, read_text, text_sha256};
+use super::corpus::{Corpus, Vocabulary, read_text, text_sha256, windows};
 use super::evaluate::{Evaluation, evaluate};
 use super::history::History;
 use super::model::{Cell, CharModel, ModelConfig};
@@ -229,13 +229,6 @@ fn validate_training(t: &TrainingConfig) -> Result<()> {
     Ok(())
 }
 
-/// `batch` windows of `len + 1` characters of `data` at `starts`: inputs and next characters.
-fn windows(data: &Tensor, starts: &Tensor, len: i64) -> Result<(Tensor, Tensor)> {
-    let index = starts.f_unsqueeze(1)? + Tensor::f_arange(len + 1, (Kind::Int64, Device::Cpu))?;
-    let chunk = data.f_index_select(0, &index.f_view([-1])?)?.f_view([starts.size()[0], len + 1])?;
-    Ok((chunk.f_narrow(1, 0, len)?, chunk.f_narrow(1, 1, len)?))
-}
-
 /// The generators' states: the CPU's, and the GPU's when training on one.
 fn rng_states(device: Device) -> Result<Vec<(String, Tensor)>> {
     let mut states = vec![("cpu".to_string(), rng_state(Device::Cpu)?)];
@@ -386,7 +379,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Report> {
             break Outcome::Finished;
         }
         if stop.load(Ordering::SeqCst) {
-            if last_checkpoint.file_name() != Some(format!("step-{step:06}").as_ref()) {
+            if last_checkpoint.file_name() != Some(checkpoint::step_dir_name(step).as_ref()) {
                 let state = CheckpointState { step, best_validation_loss: best, ..Default::default() };
                 last_checkpoint = run.save(&vs, &optimizer, state, false, &history)?;
             }

@@ -9,7 +9,7 @@ use tch_rnn::charlm::{Checkpoint, SampleOptions, sample};
 use tch_rnn::device::{DeviceRequest, resolve};
 
 use super::Done;
-use super::train::{number, parse_device};
+use super::train::{non_negative, parse_device};
 use tch_rnn::command_line::write_stdout;
 
 #[derive(Args, Debug)]
@@ -25,7 +25,7 @@ pub(crate) struct SampleArgs {
     #[arg(long, default_value_t = 500)]
     length: usize,
     /// Divides the logits: lower is safer, higher is wilder; 0 always takes the most likely.
-    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = temperature)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true, value_parser = non_negative)]
     temperature: f64,
     /// Draw only among the K most likely characters.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(i64).range(1..))]
@@ -36,10 +36,6 @@ pub(crate) struct SampleArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceRequest,
-}
-
-fn temperature(s: &str) -> Result<f64, String> {
-    number(s, "a number >= 0", |x| x >= 0.0)
 }
 
 pub(crate) fn run(args: SampleArgs) -> Result<Done> {

@@ -95,7 +95,7 @@ fn positive(s: &str) -> Result<f64, String> {
     number(s, "a positive number", |x| x > 0.0)
 }
 
-fn non_negative(s: &str) -> Result<f64, String> {
+pub(crate) fn non_negative(s: &str) -> Result<f64, String> {
     number(s, "a number >= 0", |x| x >= 0.0)
 }
 
