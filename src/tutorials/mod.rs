@@ -58,43 +58,57 @@ impl Default for Options {
     }
 }
 
-/// The names of the programs, in the tutorial's order, as used by `examples/`,
-/// `scripts/pytorch/` and the tests.
-pub const PROGRAMS: [&str; 11] = [
-    "rnn_cell",
-    "rnn",
-    "rnn_batch_first",
-    "hello_rnn_cell",
-    "hello_rnn",
-    "hello_embedding",
-    "hello_lstm",
-    "hello_gru",
-    "hello_lstm_cell",
-    "hello_gru_cell",
-    "packed_sequences",
+/// A program's entry point.
+type Run = fn(&Options, &mut dyn std::io::Write) -> anyhow::Result<()>;
+
+/// A program's row: its name, the tutorial's section, what it shows, whether it trains (and so
+/// takes `epochs` and `lr`), and its `run`.
+type Row = (&'static str, &'static str, &'static str, bool, Run);
+
+/// Every program, in the tutorial's order: the one list the functions below read.
+const TABLE: [Row; 11] = [
+    ("rnn_cell", "2.1", "RNNCell stepped by hand over a (seq, batch, input) sequence", false, rnn_cell::run),
+    ("rnn", "2.2", "RNN over the whole sequence: output and hidden", false, rnn::run),
+    ("rnn_batch_first", "2.3", "the same with batch_first=True", false, rnn_batch_first::run),
+    ("hello_rnn_cell", "3.1", "\"hello\" -> \"ohlol\" with RNNCell and one-hot input", true, hello_rnn_cell::run),
+    ("hello_rnn", "3.2", "the same with RNN", true, hello_rnn::run),
+    ("hello_embedding", "3.3", "the same with Embedding + 2-layer RNN + Linear", true, hello_embedding::run),
+    ("hello_lstm", "4", "3.3 with an LSTM", true, hello_lstm::run),
+    ("hello_gru", "4", "3.3 with a GRU", true, hello_gru::run),
+    ("hello_lstm_cell", "4", "3.1 with an LSTMCell and its (hidden, cell) state", true, hello_lstm_cell::run),
+    ("hello_gru_cell", "4", "3.1 with a GRUCell", true, hello_gru_cell::run),
+    ("packed_sequences", "4", "words of different lengths reversed over one packed batch", true, packed_sequences::run),
 ];
 
-/// Each program's section of the tutorial and what it shows, in [`PROGRAMS`]' order.
+/// The row of program `name`.
+fn program(name: &str) -> Option<&'static Row> {
+    TABLE.iter().find(|&&(program, ..)| program == name)
+}
+
+/// The names of the programs, in the tutorial's order, as used by `examples/`,
+/// `scripts/pytorch/` and the tests.
+///
+/// ```
+/// assert_eq!(tch_rnn::tutorials::PROGRAMS[..2], ["rnn_cell", "rnn"]);
+/// ```
+pub const PROGRAMS: [&str; TABLE.len()] = {
+    let mut names = [""; TABLE.len()];
+    let mut i = 0;
+    while i < TABLE.len() {
+        names[i] = TABLE[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// Each program's section of the tutorial and what it shows.
 ///
 /// ```
 /// let (section, what) = tch_rnn::tutorials::about("hello_lstm").unwrap();
 /// assert_eq!((section, what), ("4", "3.3 with an LSTM"));
 /// ```
 pub fn about(name: &str) -> Option<(&'static str, &'static str)> {
-    const ABOUT: [(&str, &str, &str); 11] = [
-        ("rnn_cell", "2.1", "RNNCell stepped by hand over a (seq, batch, input) sequence"),
-        ("rnn", "2.2", "RNN over the whole sequence: output and hidden"),
-        ("rnn_batch_first", "2.3", "the same with batch_first=True"),
-        ("hello_rnn_cell", "3.1", "\"hello\" -> \"ohlol\" with RNNCell and one-hot input"),
-        ("hello_rnn", "3.2", "the same with RNN"),
-        ("hello_embedding", "3.3", "the same with Embedding + 2-layer RNN + Linear"),
-        ("hello_lstm", "4", "3.3 with an LSTM"),
-        ("hello_gru", "4", "3.3 with a GRU"),
-        ("hello_lstm_cell", "4", "3.1 with an LSTMCell and its (hidden, cell) state"),
-        ("hello_gru_cell", "4", "3.1 with a GRUCell"),
-        ("packed_sequences", "4", "words of different lengths reversed over one packed batch"),
-    ];
-    ABOUT.iter().find(|(n, _, _)| *n == name).map(|&(_, section, what)| (section, what))
+    program(name).map(|&(_, section, shows, _, _)| (section, shows))
 }
 
 /// Whether program `name` trains (and so takes `epochs` and `lr`).
@@ -103,7 +117,7 @@ pub fn about(name: &str) -> Option<(&'static str, &'static str)> {
 /// assert!(tch_rnn::tutorials::trains("hello_gru") && !tch_rnn::tutorials::trains("rnn"));
 /// ```
 pub fn trains(name: &str) -> bool {
-    PROGRAMS.contains(&name) && !["rnn_cell", "rnn", "rnn_batch_first"].contains(&name)
+    program(name).is_some_and(|&(.., trains, _)| trains)
 }
 
 /// Runs the program called `name` (one of [`PROGRAMS`]), writing what it prints to `out`.
@@ -115,20 +129,10 @@ pub fn trains(name: &str) -> bool {
 /// # anyhow::Ok(())
 /// ```
 pub fn run(name: &str, options: &Options, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    match name {
-        "rnn_cell" => rnn_cell::run(options, out),
-        "rnn" => rnn::run(options, out),
-        "rnn_batch_first" => rnn_batch_first::run(options, out),
-        "hello_rnn_cell" => hello_rnn_cell::run(options, out),
-        "hello_rnn" => hello_rnn::run(options, out),
-        "hello_embedding" => hello_embedding::run(options, out),
-        "hello_lstm" => hello_lstm::run(options, out),
-        "hello_gru" => hello_gru::run(options, out),
-        "hello_lstm_cell" => hello_lstm_cell::run(options, out),
-        "hello_gru_cell" => hello_gru_cell::run(options, out),
-        "packed_sequences" => packed_sequences::run(options, out),
-        other => anyhow::bail!("tutorials: no program named '{other}'; expected one of {}", PROGRAMS.join(", ")),
-    }
+    let Some(&(.., run)) = program(name) else {
+        anyhow::bail!("tutorials: no program named '{name}'; expected one of {}", PROGRAMS.join(", "));
+    };
+    run(options, out)
 }
 
 /// What the program called `name` prints with `options`, as text.
