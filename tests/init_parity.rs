@@ -65,8 +65,7 @@ fn tutorial_initialisation_depends_on_order_and_seed() {
 
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
-    let reversed: Vec<common::ModelPart> =
-        parts.iter().rev().map(|p| common::ModelPart { prefix: p.prefix.clone(), module: p.module.clone() }).collect();
+    let reversed: Vec<common::ModelPart> = parts.iter().rev().cloned().collect();
     build_model(&vs, &reversed).expect("build");
     let variables = vs.variables();
     let reference = file.get("init/tutorial/s0/emb.weight");

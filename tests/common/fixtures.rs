@@ -94,11 +94,6 @@ impl TensorFile {
         keys.sort();
         keys
     }
-
-    /// Every tensor, by name.
-    pub fn tensors(&self) -> &HashMap<String, Tensor> {
-        &self.tensors
-    }
 }
 
 /// `cases.json` as written by scripts/export_reference.py.
@@ -158,8 +153,6 @@ pub struct ParityCase {
     /// Packed input: `input` is padded, `lengths` its lengths, and the module runs on
     /// `pack_padded_sequence(input, lengths, batch_first, enforce_sorted)`.
     pub packed: Option<PackedSpec>,
-    #[serde(default)]
-    pub note: Option<String>,
 }
 
 /// How a packed case packs its input.
@@ -187,5 +180,4 @@ pub struct InteropFixture {
     pub state_dict_keys: Vec<String>,
     pub states: Vec<String>,
     pub finals: Vec<String>,
-    pub pipeline: String,
 }

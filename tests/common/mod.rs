@@ -27,7 +27,7 @@ pub mod report;
 pub mod specs;
 
 pub use compare::{Comparison, Exactness, Tolerance, check, compare_bits};
-pub use fixtures::{CASES_FILE, Fixture, REGENERATE, TensorFile, fixture_dir, fixture_path, fixtures_root, read_json};
-pub use process::{TempDir, assert_contains_all, check_err, expect_err, randn, rng_lock, run_isolated};
+pub use fixtures::{Fixture, REGENERATE, TensorFile, fixture_path, fixtures_root};
+pub use process::{LIBTORCH_TEXT, TempDir, assert_contains_all, check_err, expect_err, randn, rng_lock, run_isolated};
 pub use report::{Stats, report};
 pub use specs::{ModelPart, Module, ModuleSpec, build_model};

@@ -63,9 +63,13 @@ pub fn assert_contains_all(what: &str, text: &str, needles: &[&str]) {
     }
 }
 
+/// What libtorch's own error text contains (its C++ trace, its internal assertions): a message
+/// of ours never does.
+pub const LIBTORCH_TEXT: [&str; 4] = ["Exception raised from", "frame #", "Internal torch error", "c10::"];
+
 /// Runs `f`, expects `Err`, and checks that its message starts with `module:`, contains every
-/// one of `needles`, and holds on one line.
-pub fn check_err<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce() -> anyhow::Result<T>) {
+/// one of `needles`, holds on one line and carries none of libtorch's text; returns it.
+pub fn check_err<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce() -> anyhow::Result<T>) -> String {
     let message = expect_err(what, f);
     assert!(
         message.starts_with(&format!("{module}:")),
@@ -73,6 +77,10 @@ pub fn check_err<T>(what: &str, module: &str, needles: &[&str], f: impl FnOnce()
     );
     assert_contains_all(what, &message, needles);
     assert_eq!(message.lines().count(), 1, "{what}: the message should be one line, got:\n{message}");
+    for raw in LIBTORCH_TEXT {
+        assert!(!message.contains(raw), "{what}: libtorch's text leaked into the message:\n{message}");
+    }
+    message
 }
 
 /// A float32 tensor of standard normal draws on the CPU.

@@ -10,7 +10,7 @@ use tch_rnn::nn::{
 };
 
 /// One module of a model, registered under `prefix` (the root when empty).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct ModelPart {
     pub prefix: String,
     pub module: ModuleSpec,
