@@ -89,7 +89,7 @@ impl Setup {
             .args(["train", "--text", "tiny.txt", "--hidden", "8", "--embedding", "4", "--layers", "1"])
             .args(["--seq-len", "8", "--batch", "2", "--steps", "2", "--eval-every", "1", "--sample-every", "0"])
             .args(["--out", "run"])
-            .current_dir(&dir)
+            .current_dir(dir)
             .output()
             .unwrap();
         assert!(trained.status.success(), "the tiny run: {}", String::from_utf8_lossy(&trained.stderr));
