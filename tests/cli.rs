@@ -1,15 +1,15 @@
 //! The `tch-rnn` binary as a user runs it: the tutorial programs, `--help` everywhere and
 //! `--version`, a tiny training run sampled and evaluated, bad input (one line on stderr, exit
-//! code 2 for a bad command line and 1 otherwise, never a backtrace, nothing lost), and Ctrl-C
-//! during training (a checkpoint, exit code 130, and a resume that continues it).
+//! code 2 for a bad command line and 1 otherwise, never a backtrace, nothing lost). Ctrl-C and
+//! SIGTERM during training are tested with the kills, in tests/crash_safety.rs.
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::TempDir;
-use tch_rnn::charlm::{Checkpoint, SHAKESPEARE};
+use tch_rnn::charlm::SHAKESPEARE;
 use tch_rnn::tutorials::{Options, PROGRAMS, run};
 
 fn tch_rnn(args: &[&str]) -> Output {
@@ -229,38 +229,4 @@ fn bad_input_is_one_line_and_loses_nothing() {
         1,
         &["corrupt"],
     );
-}
-
-#[test]
-fn ctrl_c_saves_a_checkpoint_and_resume_continues() {
-    let dir = TempDir::new("cli-ctrl-c");
-    let text = dir.path().join("tiny.txt");
-    std::fs::write(&text, &SHAKESPEARE[..20_000]).unwrap();
-    let out = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tch-rnn"))
-        .args(train_args(&text, &out, "1000000", &[]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // Wait for the first checkpoint, then interrupt.
-    let started = std::time::Instant::now();
-    while !out.join("latest").exists() {
-        assert!(started.elapsed().as_secs() < 60, "no checkpoint after a minute");
-        if let Some(status) = child.try_wait().expect("poll") {
-            panic!("train ended ({status}) before its first checkpoint");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let interrupted = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
-    assert!(interrupted.success());
-    let output = child.wait_with_output().expect("wait");
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    assert!(stdout(&output).contains("interrupted at step"), "{}", stdout(&output));
-    let step = Checkpoint::open(&out).expect("a complete checkpoint").state.step;
-    assert!(step >= 5, "saved at step {step}");
-    let more = (step + 3).to_string();
-    let resumed = tch_rnn(&train_args(&text, &out, &more, &["--resume"]));
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(Checkpoint::open(&out).expect("checkpoint").state.step, step + 3);
 }

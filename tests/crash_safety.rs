@@ -2,8 +2,9 @@
 //! was killed with SIGKILL at a drawn moment (with a checkpoint every step, most kills land in
 //! the middle of writing one). After every kill the latest checkpoint must open, load and
 //! restore completely; at the end the resumed chain must finish on exactly the bits of a run
-//! that was never interrupted: nothing lost, nothing changed. SIGTERM, like Ctrl-C, saves and
-//! exits with code 130. The figures are printed (`crash safety: ...`).
+//! that was never interrupted: nothing lost, nothing changed. Ctrl-C (SIGINT) and SIGTERM save a
+//! complete checkpoint and exit with code 130; the run resumes from it. The figures are printed
+//! (`crash safety: ...`).
 
 mod common;
 
@@ -116,26 +117,33 @@ fn killed_runs_resume_to_the_bits_of_an_uninterrupted_one() {
 }
 
 #[test]
-fn sigterm_saves_and_exits_130() {
-    let dir = TempDir::new("sigterm");
-    std::fs::write(dir.path().join("tiny.txt"), &SHAKESPEARE[..5000]).unwrap();
-    let mut child = train(dir.path(), "run", false, 1_000_000).args(["--eval-every", "20"]).spawn().expect("start");
-    let run = dir.path().join("run");
-    // Training is under way (and its signal handler installed) once the first checkpoint is.
-    let started = Instant::now();
-    while std::fs::symlink_metadata(run.join("latest")).is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before SIGTERM");
-        assert!(started.elapsed() < Duration::from_secs(120), "no checkpoint after 2 minutes");
-        std::thread::sleep(Duration::from_millis(10));
+fn ctrl_c_and_sigterm_save_and_exit_130() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = TempDir::new("interrupted");
+        std::fs::write(dir.path().join("tiny.txt"), &SHAKESPEARE[..5000]).unwrap();
+        let mut child = train(dir.path(), "run", false, 1_000_000)
+            .args(["--eval-every", "20"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start");
+        let run = dir.path().join("run");
+        // Training is under way (and its signal handler installed) once the first checkpoint is.
+        let started = Instant::now();
+        while std::fs::symlink_metadata(run.join("latest")).is_err() {
+            assert!(child.try_wait().unwrap().is_none(), "{signal}: the run ended before the signal");
+            assert!(started.elapsed() < Duration::from_secs(120), "{signal}: no checkpoint after 2 minutes");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        kill(&mut child, signal);
+        let output = child.wait_with_output().expect("wait");
+        let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stdout.contains("interrupted at step"), "{signal}: {stdout}");
+        assert!(stderr.contains("saving a checkpoint"), "{signal}: {stderr}");
+        let step = assert_complete(&run, &format!("after {signal}"));
+        assert!(step >= 5, "{signal}: stopped at step {step}");
+        let resumed = train(dir.path(), "run", true, step + 3).output().expect("resume");
+        assert!(resumed.status.success(), "{signal}: {}", String::from_utf8_lossy(&resumed.stderr));
+        assert_eq!(assert_complete(&run, &format!("resumed after {signal}")), step + 3);
     }
-    kill(&mut child, "-TERM");
-    let output = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("saving a checkpoint"), "{stderr}");
-    let step = assert_complete(&run, "after SIGTERM");
-    assert!(step > 0, "stopped at step {step}");
-    let resumed = train(dir.path(), "run", true, step + 5).output().expect("resume");
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
-    assert_eq!(assert_complete(&run, "resumed"), step + 5);
 }
