@@ -15,7 +15,7 @@ use std::path::Path;
 
 use common::fixtures::InteropFixture;
 use common::{
-    Exactness, Fixture, Module, TempDir, assert_contains_all, build_model, check, compare_bits, expect_err,
+    Exactness, Fixture, Module, TempDir, TensorFile, assert_contains_all, build_model, check, compare_bits, expect_err,
     fixture_path, rng_lock,
 };
 use tch::nn::VarStore;
@@ -30,13 +30,12 @@ struct Model {
 }
 
 impl Model {
-    /// Interop model `name`, built after a seed unrelated to the fixture's, so that its
-    /// parameters differ from PyTorch's until loaded.
-    fn new(name: &str) -> Model {
-        let (fixture, _) = Fixture::load();
+    /// Interop model `name` of `fixture`, built after a seed unrelated to the fixture's, so that
+    /// its parameters differ from PyTorch's until loaded.
+    fn new(fixture: &Fixture, name: &str) -> Model {
         tch::manual_seed(987_654);
         let vs = VarStore::new(Device::Cpu);
-        let modules = build_model(&vs, &interop(&fixture, name).model).expect("build the interop model");
+        let modules = build_model(&vs, &interop(fixture, name).model).expect("build the interop model");
         Model { name: name.to_string(), vs, modules }
     }
 
@@ -73,8 +72,7 @@ fn interop<'a>(fixture: &'a Fixture, name: &str) -> &'a InteropFixture {
 }
 
 /// The interop models of the fixture: the tutorial's and the one with LSTM and GRU layers.
-fn model_names() -> Vec<String> {
-    let (fixture, _) = Fixture::load();
+fn model_names(fixture: &Fixture) -> Vec<String> {
     let names: Vec<String> = fixture.interop.keys().cloned().collect();
     assert_eq!(names, ["gated", "tutorial"], "unexpected interop models; {}", common::REGENERATE);
     names
@@ -99,10 +97,9 @@ fn assert_same_state(what: &str, actual: &BTreeMap<String, Tensor>, expected: &B
 
 /// Runs `model` on the fixture's inputs and holds logits, final states and loss against
 /// PyTorch's (within assert_close's tolerance: the fixture may come from another CPU).
-fn check_forward(model: &mut Model, what: &str) {
-    let (fixture, file) = Fixture::load();
+fn check_forward(model: &mut Model, (fixture, file): (&Fixture, &TensorFile), what: &str) {
     let name = model.name.clone();
-    let spec = interop(&fixture, &name);
+    let spec = interop(fixture, &name);
     let get = |n: &str| file.get(&format!("interop/{name}/{n}"));
     let states: BTreeMap<String, Tensor> = spec.states.iter().map(|n| (n.clone(), get(n))).collect();
     let (logits, finals) = model.forward(&get("input"), &states);
@@ -127,15 +124,15 @@ fn check_forward(model: &mut Model, what: &str) {
 fn pytorch_state_dicts_load_strictly_and_reproduce_forward() {
     let _rng = rng_lock();
     tch::set_num_threads(1);
-    for name in model_names() {
-        let (fixture, _) = Fixture::load();
+    let (fixture, file) = Fixture::load();
+    for name in model_names(&fixture) {
         let spec = interop(&fixture, &name);
         let path = fixture_path(&spec.state_dict_file);
         let pytorch = read(&path);
         let keys: Vec<String> = pytorch.keys().cloned().collect();
         assert_eq!(keys, spec.state_dict_keys, "{name}: the state_dict file and cases.json disagree");
 
-        let mut model = Model::new(&name);
+        let mut model = Model::new(&fixture, &name);
         let (first, _) = pytorch.iter().next().expect("a parameter");
         assert!(
             compare_bits(&model.vs.variables()[first], &pytorch[first]).is_err(),
@@ -147,7 +144,7 @@ fn pytorch_state_dicts_load_strictly_and_reproduce_forward() {
             assert_eq!(var.kind(), Kind::Float, "{name}: {param}");
             assert!(var.requires_grad(), "{name}: {param}: loading must keep parameters trainable");
         }
-        check_forward(&mut model, "forward after loading PyTorch's state_dict");
+        check_forward(&mut model, (&fixture, &file), "forward after loading PyTorch's state_dict");
     }
 }
 
@@ -155,11 +152,11 @@ fn pytorch_state_dicts_load_strictly_and_reproduce_forward() {
 fn saved_state_dicts_match_pytorch_names_shapes_and_values() {
     let _rng = rng_lock();
     tch::set_num_threads(1);
-    for name in model_names() {
-        let (fixture, _) = Fixture::load();
+    let (fixture, file) = Fixture::load();
+    for name in model_names(&fixture) {
         let path = fixture_path(&interop(&fixture, &name).state_dict_file);
         let pytorch = read(&path);
-        let mut model = Model::new(&name);
+        let mut model = Model::new(&fixture, &name);
         load_state_dict(&mut model.vs, &path).expect("load");
 
         let dir = TempDir::new("state-dict");
@@ -175,9 +172,9 @@ fn saved_state_dicts_match_pytorch_names_shapes_and_values() {
         assert_same_state(&format!("{name}: saved by Rust vs saved by PyTorch"), &read(&saved), &pytorch);
 
         // And the round trip through Rust's own file reproduces the forward.
-        let mut again = Model::new(&name);
+        let mut again = Model::new(&fixture, &name);
         load_state_dict(&mut again.vs, &saved).expect("load the Rust-saved state_dict");
-        check_forward(&mut again, "forward after a round trip");
+        check_forward(&mut again, (&fixture, &file), "forward after a round trip");
 
         // Saving over an existing file replaces it.
         save_state_dict(&again.vs, &saved).expect("save over an existing file");
@@ -198,7 +195,7 @@ fn failed_load(label: &str, edit: impl FnOnce(&mut BTreeMap<String, Tensor>)) ->
     let named: Vec<(&String, &Tensor)> = tensors.iter().collect();
     Tensor::write_safetensors(&named, &path).expect("write the edited state_dict");
 
-    let mut model = Model::new("tutorial");
+    let mut model = Model::new(&fixture, "tutorial");
     let before = model.snapshot();
     let message = expect_err(label, || load_state_dict(&mut model.vs, &path));
     assert_same_state(&format!("{label}: a failed load must copy nothing"), &model.snapshot(), &before);
@@ -257,7 +254,8 @@ fn loading_a_missing_file_is_an_error_naming_it() {
     let _rng = rng_lock();
     let dir = TempDir::new("nofile");
     let path = dir.path().join("absent.safetensors");
-    let mut model = Model::new("tutorial");
+    let (fixture, _) = Fixture::load();
+    let mut model = Model::new(&fixture, "tutorial");
     let message = expect_err("missing file", || load_state_dict(&mut model.vs, &path));
     assert_contains_all("missing file", &message, &["absent.safetensors"]);
 }
@@ -273,8 +271,9 @@ fn rust_state_dicts_load_strictly_into_pytorch() {
     let Some(python) = common::live::python("rust_state_dicts_load_strictly_into_pytorch") else {
         return;
     };
-    for name in model_names() {
-        let mut model = Model::new(&name);
+    let (fixture, _) = Fixture::load();
+    for name in model_names(&fixture) {
+        let mut model = Model::new(&fixture, &name);
         let vocabulary = match &model.modules[0] {
             Module::Embedding(emb) => emb.weight.size()[0],
             other => panic!("{name}: the model starts with an embedding, got {other:?}"),
