@@ -7,15 +7,17 @@
 
 mod common;
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use common::adam_runs::train_on;
 use common::{Exactness, Fixture, report};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
-use tch_rnn::nn::{CrossEntropyLoss, Embedding, Linear, Lstm, LstmConfig};
+use tch_rnn::nn::{Embedding, Linear, Lstm, LstmConfig};
 use tch_rnn::optim::{Adam, AdamConfig};
-use tch_rnn::tutorials::hello_embedding::Model;
+use tch_rnn::tutorials::hello_embedding::{LR, Model};
 
 /// The device under check, selected before any other libtorch call of the process.
 fn device() -> Device {
@@ -48,15 +50,9 @@ fn gpu_2_nn_parity_against_pytorch_on_the_same_device() {
     let (fixture, file) = Fixture::load();
     let expected_device = if device.is_cuda() { "cuda:0" } else { "cpu" };
     assert_eq!(fixture.device, expected_device, "export the grid on the same device (TCH_RNN_FIXTURES)");
-    let mut kinds: Vec<&str> = Vec::new();
-    for case in &fixture.parity {
-        if !kinds.contains(&case.module.kind()) {
-            kinds.push(case.module.kind());
-        }
-    }
     let mut failures = Vec::new();
     let (mut tensors, mut bits) = (0, 0);
-    for kind in kinds {
+    for kind in common::nn_grid::kinds(&fixture) {
         let (stats, mismatches) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Close, device);
         report(&stats.summary(&format!("gpu-check nn {kind} on {device:?}")));
         (tensors, bits) = (tensors + stats.tensors, bits + stats.bit_identical);
@@ -76,21 +72,11 @@ fn gpu_3_training_of_the_tutorial_model() {
         tch::manual_seed(0);
         let vs = VarStore::new(device);
         let net = Model::new(&vs.root()).unwrap();
-        let inputs = Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5]).to_device(device);
-        let labels = Tensor::from_slice(&[3i64, 1, 2, 3, 2]).to_device(device);
-        let criterion = CrossEntropyLoss::new(Default::default()).unwrap();
-        let mut adam = Adam::new(vs.trainable_variables(), AdamConfig { lr: 0.05, ..Default::default() }).unwrap();
+        let adam =
+            RefCell::new(Adam::new(vs.trainable_variables(), AdamConfig { lr: LR, ..Default::default() }).unwrap());
         let started = Instant::now();
-        let losses: Vec<f64> = (0..15)
-            .map(|_| {
-                adam.zero_grad();
-                let loss = criterion.forward(&net.forward(&inputs).unwrap(), &labels).unwrap();
-                loss.backward();
-                adam.step().unwrap();
-                loss.double_value(&[])
-            })
-            .collect();
-        (losses, started.elapsed().as_secs_f64())
+        let losses = train_on(&net, device, || adam.borrow_mut().zero_grad(), || adam.borrow_mut().step().unwrap());
+        (losses.into_iter().map(f64::from).collect::<Vec<f64>>(), started.elapsed().as_secs_f64())
     };
     let ((on_device, seconds), (on_cpu, _)) = (train(device), train(Device::Cpu));
     let worst = on_device.iter().zip(&on_cpu).map(|(a, b)| (a - b).abs() / b.abs()).fold(0.0, f64::max);

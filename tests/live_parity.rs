@@ -73,13 +73,7 @@ fn rust_and_this_machines_pytorch_agree_bit_for_bit() {
 
     // The nn grid and initialisation, one thread.
     let (fixture, file) = Fixture::load_from(&dir.path().join("nn"));
-    let mut kinds: Vec<&str> = Vec::new();
-    for case in &fixture.parity {
-        if !kinds.contains(&case.module.kind()) {
-            kinds.push(case.module.kind());
-        }
-    }
-    for kind in kinds {
+    for kind in common::nn_grid::kinds(&fixture) {
         let (stats, mismatches) = common::nn_grid::run_kind(&fixture, &file, kind, Exactness::Bits, Device::Cpu);
         report(&stats.summary(&format!("live_parity nn {kind}")));
         failures.extend(mismatches);

@@ -11,7 +11,9 @@ use tch::nn::{OptimizerConfig, VarStore};
 use tch::{Device, Tensor};
 use tch_rnn::nn::CrossEntropyLoss;
 use tch_rnn::optim::{Adam, AdamConfig};
-use tch_rnn::tutorials::hello_embedding::Model;
+use tch_rnn::tutorials::Options;
+use tch_rnn::tutorials::hello::{X_DATA, Y_DATA};
+use tch_rnn::tutorials::hello_embedding::{LR, Model};
 
 use super::compare::{Exactness, check};
 use super::report::Stats;
@@ -83,7 +85,12 @@ impl AdamRuns {
         for run in self.names() {
             let (vs, net) = self.model_at_start(run);
             let optimizer = RefCell::new(Adam::new(vs.trainable_variables(), self.config(run)).unwrap());
-            let losses = train(&net, || optimizer.borrow_mut().zero_grad(), || optimizer.borrow_mut().step().unwrap());
+            let losses = train_on(
+                &net,
+                Device::Cpu,
+                || optimizer.borrow_mut().zero_grad(),
+                || optimizer.borrow_mut().step().unwrap(),
+            );
             let mut compared =
                 vec![("losses per epoch".to_string(), Tensor::from_slice(&losses), self.get(run, "losses"))];
             for (param, var) in vs.variables() {
@@ -104,7 +111,7 @@ impl AdamRuns {
     /// run, the largest absolute distance of its final parameters from PyTorch's.
     pub fn cpp_adam_distances(&self) -> Vec<(String, f64)> {
         tch::set_num_threads(1);
-        let plain = AdamConfig { lr: 0.05, ..Default::default() };
+        let plain = AdamConfig { lr: LR, ..Default::default() };
         let mut distances = Vec::new();
         for run in self.names() {
             if self.config(run) != plain {
@@ -112,7 +119,7 @@ impl AdamRuns {
             }
             let (vs, net) = self.model_at_start(run);
             let optimizer = RefCell::new(tch::nn::Adam::default().build(&vs, plain.lr).unwrap());
-            train(&net, || optimizer.borrow_mut().zero_grad(), || optimizer.borrow_mut().step());
+            train_on(&net, Device::Cpu, || optimizer.borrow_mut().zero_grad(), || optimizer.borrow_mut().step());
             let distance = vs
                 .variables()
                 .iter()
@@ -124,12 +131,13 @@ impl AdamRuns {
     }
 }
 
-/// The tutorial's training loop for 15 epochs; returns the loss of every epoch.
-fn train(net: &Model, mut zero_grad: impl FnMut(), mut step: impl FnMut()) -> Vec<f32> {
-    let inputs = Tensor::from_slice(&[1i64, 0, 2, 2, 3]).view([1, 5]);
-    let labels = Tensor::from_slice(&[3i64, 1, 2, 3, 2]);
+/// The tutorial's training loop ("hello" -> "ohlol", section 3.3) for 15 epochs on `device`,
+/// the device of `net`; returns the loss of every epoch.
+pub fn train_on(net: &Model, device: Device, mut zero_grad: impl FnMut(), mut step: impl FnMut()) -> Vec<f32> {
+    let inputs = Tensor::from_slice(&X_DATA).view([1, -1]).to_device(device);
+    let labels = Tensor::from_slice(&Y_DATA).to_device(device);
     let criterion = CrossEntropyLoss::new(Default::default()).unwrap();
-    (0..15)
+    (0..Options::default().epochs)
         .map(|_| {
             zero_grad();
             let loss = criterion.forward(&net.forward(&inputs).unwrap(), &labels).unwrap();

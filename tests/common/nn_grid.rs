@@ -42,6 +42,17 @@ fn dense(grad: Tensor) -> Tensor {
     if grad.is_sparse() { grad.to_dense(None, false) } else { grad }
 }
 
+/// The kinds of module in `fixture`'s grid, in the order their first case comes.
+pub fn kinds(fixture: &Fixture) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    for case in &fixture.parity {
+        if !kinds.contains(&case.module.kind()) {
+            kinds.push(case.module.kind());
+        }
+    }
+    kinds
+}
+
 /// Runs every case of `kind` (`"rnn"`, `"linear"`, ...) of `fixture` on `device`, comparing
 /// under `exactness`; returns what was compared and the list of mismatches. Runs
 /// single-threaded, as the exporter does. The caller holds the generator lock.
