@@ -18,9 +18,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
-use tch_rnn::charlm::{self, CharModel, Length, ModelConfig, SampleOptions, TrainOptions, Vocabulary, defaults};
+use tch_rnn::charlm::{self, CharModel, DataOptions, ModelOptions, Quiet, SampleOptions, TrainJob, Vocabulary};
 use tch_rnn::nn::{Gru, GruConfig, Lstm, LstmConfig, Nonlinearity, Rnn, RnnConfig};
 use tch_rnn::optim::{Adam, AdamConfig};
+use tch_rnn::options::Overrides;
 use tch_rnn::tutorials::{Options, run};
 
 fn seconds(f: impl FnOnce() -> Result<()>) -> Result<f64> {
@@ -101,15 +102,12 @@ fn kernel(kind: &str, scale: f64) -> Result<f64> {
 fn train_step(scale: f64) -> Result<f64> {
     let dir = std::env::temp_dir().join(format!("tch-rnn-bench-{}", std::process::id()));
     let steps = 20 + (40.0 * scale).round() as i64;
-    let options = TrainOptions {
-        length: Some(Length::Steps(steps)),
-        eval_every: Some(1_000_000),
-        sample_every: Some(0),
-        ..TrainOptions::new(dir.clone())
-    };
-    let report = charlm::train(&options, &AtomicBool::new(false));
+    let given = Overrides::default().set("steps", steps).set("eval_every", 1_000_000).set("sample_every", 0);
+    let job = TrainJob::new(dir.clone()).given(given);
+    let report = charlm::train(&job, &mut Quiet, &AtomicBool::new(false));
     let _ = std::fs::remove_dir_all(&dir);
-    Ok((defaults::SEQ_LEN * defaults::BATCH) as f64 / report?.chars_per_second)
+    let data = DataOptions::default();
+    Ok((data.seq_len * data.batch) as f64 / report?.chars_per_second)
 }
 
 /// Seconds per sampled character with the default model.
@@ -117,15 +115,7 @@ fn sample_char(scale: f64) -> Result<f64> {
     let vocab = Vocabulary::from_text(charlm::SHAKESPEARE)?;
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
-    let config = ModelConfig {
-        cell: defaults::CELL,
-        vocab_size: vocab.len() as i64,
-        embedding: defaults::EMBEDDING,
-        hidden: defaults::HIDDEN,
-        layers: defaults::LAYERS,
-        dropout: 0.0,
-    };
-    let mut model = CharModel::new(&vs.root(), config)?;
+    let mut model = CharModel::new(&vs.root(), &ModelOptions::default(), vocab.len() as i64)?;
     model.train(false);
     let options = |length| SampleOptions { prime: "\n".into(), length, temperature: 1.0, top_k: None };
     charlm::sample(&model, &vocab, &options(50), Device::Cpu)?; // warm-up

@@ -81,7 +81,21 @@ impl fmt::Display for DeviceRequest {
 /// # anyhow::Ok(())
 /// ```
 pub fn select(spec: &str) -> Result<Device> {
-    resolve(spec.parse()?)
+    Ok(resolve(spec.parse()?)?.device)
+}
+
+/// The device a request resolved to, and, when `auto` fell back to the CPU, why (for the
+/// caller to show: the library prints nothing).
+///
+/// ```
+/// let selection = tch_rnn::device::resolve(tch_rnn::device::DeviceRequest::Cpu)?;
+/// assert_eq!((selection.device, selection.note), (tch::Device::Cpu, None));
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    pub device: Device,
+    pub note: Option<String>,
 }
 
 /// The device for `request`. For `cuda`, `cuda:N` and `auto` it loads `libtorch_cuda.so`
@@ -89,24 +103,24 @@ pub fn select(spec: &str) -> Result<Device> {
 /// - `cuda:N` is that GPU, or an error that says why not: a CPU-only libtorch, CUDA support
 ///   present but no GPU or driver, fewer GPUs than N + 1, or CUDA already queried in this
 ///   process before it could be loaded;
-/// - `auto` is GPU 0, or the CPU with one line on stderr saying why.
+/// - `auto` is GPU 0, or the CPU with a note saying why.
 ///
 /// ```
 /// # use tch_rnn::device::{resolve, DeviceRequest};
-/// assert_eq!(resolve(DeviceRequest::Cpu)?, tch::Device::Cpu);
+/// assert_eq!(resolve(DeviceRequest::Cpu)?.device, tch::Device::Cpu);
 /// # anyhow::Ok(())
 /// ```
-pub fn resolve(request: DeviceRequest) -> Result<Device> {
+pub fn resolve(request: DeviceRequest) -> Result<Selection> {
     let index = match request {
-        DeviceRequest::Cpu => return Ok(Device::Cpu),
+        DeviceRequest::Cpu => return Ok(Selection { device: Device::Cpu, note: None }),
         DeviceRequest::Cuda(n) => n,
         DeviceRequest::Auto => 0,
     };
     match cuda_device(request, index) {
-        Ok(device) => Ok(device),
+        Ok(device) => Ok(Selection { device, note: None }),
         Err(why) if request == DeviceRequest::Auto => {
-            crate::command_line::note(&format!("device: auto: no usable CUDA GPU ({why}); running on the CPU"));
-            Ok(Device::Cpu)
+            let note = format!("device: auto: no usable CUDA GPU ({why}); running on the CPU");
+            Ok(Selection { device: Device::Cpu, note: Some(note) })
         }
         Err(why) => bail!("device: {request} is not available: {why}"),
     }

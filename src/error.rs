@@ -18,9 +18,21 @@
 /// assert_eq!(tch_rnn::error::one_line(&e), "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)");
 /// ```
 pub fn one_line(e: &anyhow::Error) -> String {
+    one_line_with(e, |_| None)
+}
+
+/// [`one_line`], with some causes told otherwise: `tell` returns the text of a cause it knows
+/// (the command line names a flag where the library named a field), `None` for the others.
+///
+/// ```
+/// let e = anyhow::Error::new(std::fmt::Error).context("saving");
+/// let told = tch_rnn::error::one_line_with(&e, |cause| cause.is::<std::fmt::Error>().then(|| "formatting failed".into()));
+/// assert_eq!(told, "saving: formatting failed");
+/// ```
+pub fn one_line_with(e: &anyhow::Error, tell: impl Fn(&(dyn std::error::Error + 'static)) -> Option<String>) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let part = clean(&cause.to_string());
+        let part = clean(&tell(cause).unwrap_or_else(|| cause.to_string()));
         // anyhow repeats nothing, but libtorch messages wrapped twice would: keep one copy.
         if !part.is_empty() && parts.last().is_none_or(|last| !last.ends_with(&part)) {
             parts.push(part);

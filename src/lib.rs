@@ -6,17 +6,21 @@
 //! - [`charlm`]: character-level language models (Embedding -> RNN | LSTM | GRU -> Linear):
 //!   training with exact resume, checkpoints shared with PyTorch, sampling, evaluation; what
 //!   the `tch-rnn` command runs.
+//! - [`cli`]: every command line of the project: the `tch-rnn` command, the tutorial
+//!   examples', and what every program does at its edges (one-line errors, exit codes).
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
 //!   library only when CUDA is asked for.
 //! - [`error`]: errors as one line, libtorch's C++ frames removed.
 //! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
 //!   capability, `addcmul_`/`addcdiv_` with `value`).
 //!
-//! - [`nn`]: `Rnn`, `Lstm`, `Gru`, their cells, packed sequences, `Embedding`, `Linear`,
+//! - [`nn`]: `Recurrent` (PyTorch's `RNNBase`, any recurrent kind), `Rnn`, `Lstm`, `Gru`, their cells, packed sequences, `Embedding`, `Linear`,
 //!   `CrossEntropyLoss` with PyTorch's defaults, initialisation draws, `state_dict` names and
 //!   native ops, and strict `load_state_dict` / atomic `save_state_dict` for safetensors files
 //!   shared with PyTorch; they also implement tch's `Module` and `RNN` traits.
 //! - [`optim`]: `Adam`, replaying `torch.optim.Adam` op for op.
+//! - [`options`]: options declared once (default, help, domain, resume rule), from which
+//!   checkpoints, validation, resume comparisons and the command line's flags all come.
 //! - [`repr`]: tensors printed exactly as torch prints them, `grad_fn=<...>` included.
 //! - [`safetensors`]: the file format shared with PyTorch, every header checked before a byte
 //!   of data is trusted, and files written atomically.
@@ -42,13 +46,14 @@
 
 pub mod allocator;
 pub mod charlm;
-pub mod command_line;
+pub mod cli;
 pub mod device;
 pub mod error;
 pub mod ffi;
 mod fsutil;
 pub mod nn;
 pub mod optim;
+pub mod options;
 pub mod repr;
 pub mod safetensors;
 mod sha256;

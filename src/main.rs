@@ -1,7 +1,6 @@
-//! The `tch-rnn` command (see `tch-rnn --help` and the README).
-
-mod cli;
+//! The `tch-rnn` command (see `tch-rnn --help` and the README); its code is the library's
+//! [`tch_rnn::cli`].
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    tch_rnn::cli::main()
 }

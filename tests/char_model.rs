@@ -12,8 +12,10 @@ use std::sync::atomic::AtomicBool;
 use common::{TempDir, rng_lock};
 use tch::{Device, Tensor};
 use tch_rnn::charlm::{
-    Cell, Checkpoint, Length, Outcome, SHAKESPEARE, SampleOptions, TrainOptions, evaluate, sample, train,
+    Checkpoint, Layer, Outcome, Quiet, ResumeConflicts, RunExists, SHAKESPEARE, SampleOptions, TrainJob, evaluate,
+    sample, train,
 };
+use tch_rnn::options::{OptionError, Overrides};
 
 /// The first 20 000 characters of the embedded Shakespeare, in `dir`.
 pub fn tiny_text(dir: &Path) -> PathBuf {
@@ -22,25 +24,28 @@ pub fn tiny_text(dir: &Path) -> PathBuf {
     path
 }
 
-/// A 2-layer LSTM of 16 with embeddings of 8, windows of 16 x 4, one thread.
-fn tiny(text: &Path, out: &Path, steps: i64) -> TrainOptions {
-    TrainOptions {
-        text: Some(text.to_path_buf()),
-        hidden: Some(16),
-        embedding: Some(8),
-        layers: Some(2),
-        seq_len: Some(16),
-        batch: Some(4),
-        length: Some(Length::Steps(steps)),
-        eval_every: Some(4),
-        sample_every: Some(3),
-        threads: Some(1),
-        ..TrainOptions::new(out.to_path_buf())
-    }
+/// The options of a 2-layer LSTM of 16 with embeddings of 8, windows of 16 x 4.
+fn tiny_options(text: &Path, steps: i64) -> Overrides {
+    Overrides::default()
+        .set("text", text)
+        .set("hidden", 16)
+        .set("embedding", 8)
+        .set("layers", 2)
+        .set("seq_len", 16)
+        .set("batch", 4)
+        .set("steps", steps)
+        .set("eval_every", 4)
+        .set("sample_every", 3)
 }
 
-fn run(options: &TrainOptions) -> tch_rnn::charlm::Report {
-    train(options, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e:#}"))
+/// A new run of [`tiny_options`] in `out`, on one thread.
+fn tiny(text: &Path, out: &Path, steps: i64) -> TrainJob {
+    tch::set_num_threads(1);
+    TrainJob::new(out.to_path_buf()).given(tiny_options(text, steps))
+}
+
+fn run(job: &TrainJob) -> tch_rnn::charlm::Report {
+    train(job, &mut Quiet, &AtomicBool::new(false)).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// The bytes of every tensor file of the run's latest checkpoint.
@@ -65,7 +70,7 @@ fn a_resumed_run_ends_on_the_bits_of_an_uninterrupted_one() {
     let report = run(&tiny(&text, &straight, 11));
     assert_eq!((report.outcome, report.step), (Outcome::Finished, 11));
     run(&tiny(&text, &split, 5));
-    let report = run(&TrainOptions { resume: true, ..tiny(&text, &split, 11) });
+    let report = run(&TrainJob { resume: true, ..tiny(&text, &split, 11) });
     assert_eq!(report.step, 11);
     assert_eq!(latest_tensors(&split), latest_tensors(&straight), "weights, Adam's state and generators");
     assert_eq!(train_losses(&split), train_losses(&straight), "the training loss of every step");
@@ -79,10 +84,10 @@ fn a_stopped_run_saves_and_resumes_exactly() {
     let (straight, stopped) = (dir.path().join("straight"), dir.path().join("stopped"));
     run(&tiny(&text, &straight, 6));
     // Ctrl-C before the first step: a checkpoint of step 0 (the initial weights).
-    let report = train(&tiny(&text, &stopped, 6), &AtomicBool::new(true)).expect("stopped run");
+    let report = train(&tiny(&text, &stopped, 6), &mut Quiet, &AtomicBool::new(true)).expect("stopped run");
     assert_eq!((report.outcome, report.step), (Outcome::Interrupted, 0));
     assert_eq!(Checkpoint::open(&stopped).expect("checkpoint").state.step, 0);
-    run(&TrainOptions { resume: true, ..tiny(&text, &stopped, 6) });
+    run(&TrainJob { resume: true, ..tiny(&text, &stopped, 6) });
     assert_eq!(latest_tensors(&stopped), latest_tensors(&straight));
 }
 
@@ -95,8 +100,8 @@ fn checkpoints_hold_the_run_and_refuse_corruption() {
     run(&tiny(&text, &out, 8));
     let checkpoint = Checkpoint::open(&out).expect("open");
     assert_eq!(checkpoint.state.step, 8);
-    assert_eq!(checkpoint.config.model.cell, Cell::Lstm);
-    assert_eq!(checkpoint.vocab.len() as i64, checkpoint.config.model.vocab_size);
+    assert_eq!(checkpoint.config.model.cell, Layer::Lstm);
+    assert_eq!(checkpoint.config.model.hidden, 16);
     assert!(checkpoint.state.validation_loss.is_some() && checkpoint.state.best_validation_loss.is_some());
     assert!(Checkpoint::open(&out.join("best")).is_ok(), "best points at a checkpoint too");
     let kept: Vec<String> = std::fs::read_dir(out.join("checkpoints"))
@@ -132,17 +137,21 @@ fn a_run_is_never_overwritten_and_a_resume_must_match_it() {
     run(&tiny(&text, &out, 4));
     let before = latest_tensors(&out);
     let stop = AtomicBool::new(false);
-    let message = format!("{:#}", train(&tiny(&text, &out, 8), &stop).expect_err("a second run in the same folder"));
-    assert!(message.contains("already holds a training run") && message.contains("--resume"), "{message}");
-    let other = TrainOptions { hidden: Some(32), resume: true, ..tiny(&text, &out, 8) };
-    let message = format!("{:#}", train(&other, &stop).expect_err("another hidden size"));
-    assert!(message.contains("--hidden 32 (the run has 16)"), "{message}");
+    let error = train(&tiny(&text, &out, 8), &mut Quiet, &stop).expect_err("a second run in the same folder");
+    let exists = error.downcast_ref::<RunExists>().unwrap_or_else(|| panic!("not RunExists: {error:#}"));
+    assert!(exists.to_string().contains("already holds a training run"), "{exists}");
+    let given = tiny_options(&text, 8).set("hidden", 32).set("lr", 0.5).set("batch", 4);
+    let other = TrainJob { given, resume: true, ..tiny(&text, &out, 8) };
+    let error = train(&other, &mut Quiet, &stop).expect_err("another hidden size and learning rate");
+    let message = error.downcast_ref::<ResumeConflicts>().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.ends_with("hidden 32 (the run has 16), lr 0.5 (the run has 0.002)"), "{error:#}");
     let other_text = dir.path().join("other.txt");
     std::fs::write(&other_text, &SHAKESPEARE[100..20_100]).expect("write");
-    let message = format!("{:#}", train(&tiny(&other_text, &out, 8).with_resume(), &stop).expect_err("another text"));
-    assert!(message.contains("is not the one the run was trained on"), "{message}");
-    let message = format!("{:#}", train(&tiny(&text, &out, 4).with_resume(), &stop).expect_err("no more steps"));
-    assert!(message.contains("already at step 4"), "{message}");
+    let error = train(&tiny(&other_text, &out, 8).with_resume(), &mut Quiet, &stop).expect_err("another text");
+    assert!(format!("{error:#}").contains("is not the one the run was trained on"), "{error:#}");
+    let error = train(&tiny(&text, &out, 4).with_resume(), &mut Quiet, &stop).expect_err("no more steps");
+    let field = error.downcast_ref::<OptionError>().map(|e| (e.field.as_str(), e.message.as_str()));
+    assert!(field.is_some_and(|(f, m)| f == "steps" && m.contains("already at step 4")), "{error:#}");
     assert_eq!(latest_tensors(&out), before, "failed runs must leave the run as it was");
 }
 
@@ -150,9 +159,9 @@ trait WithResume {
     fn with_resume(self) -> Self;
 }
 
-impl WithResume for TrainOptions {
+impl WithResume for TrainJob {
     fn with_resume(self) -> Self {
-        TrainOptions { resume: true, ..self }
+        TrainJob { resume: true, ..self }
     }
 }
 
@@ -218,8 +227,9 @@ fn a_diverging_run_stops_and_keeps_its_last_good_checkpoint() {
     let out = dir.path().join("run");
     // Adam moves every weight by about lr a step: within a few steps the logits overflow float32.
     // Until then every step is checkpointed (eval_every 1).
-    let options = TrainOptions { lr: Some(1e36), clip: Some(0.0), eval_every: Some(1), ..tiny(&text, &out, 50) };
-    let message = format!("{:#}", train(&options, &AtomicBool::new(false)).expect_err("a diverging run"));
+    let given = tiny_options(&text, 50).set("lr", 1e36).set("clip", 0.0).set("eval_every", 1);
+    let job = TrainJob { given, ..tiny(&text, &out, 50) };
+    let message = format!("{:#}", train(&job, &mut Quiet, &AtomicBool::new(false)).expect_err("a diverging run"));
     assert!(message.contains(" loss is ") && message.contains("training stopped"), "{message}");
     let step: i64 = message
         .split("at step ")

@@ -17,27 +17,28 @@ use std::sync::atomic::AtomicBool;
 
 use common::{Exactness, Stats, TempDir, check, fixtures_root, live, report, rng_lock};
 use tch::{Device, Tensor};
-use tch_rnn::charlm::{Checkpoint, Length, SampleOptions, TrainOptions, sample, train};
+use tch_rnn::charlm::{Checkpoint, Quiet, SampleOptions, TrainJob, sample, train};
+use tch_rnn::options::Overrides;
 
 /// The fixture's probe input (scripts/export_char_model.py's PROBE).
 const PROBE: &str = "ROMEO:\nBut, soft! what light";
 
-/// The options of scripts/export_char_model.py's TINY, training on `text` into `out`.
-fn tiny(text: &Path, out: &Path, steps: i64) -> TrainOptions {
-    TrainOptions {
-        text: Some(text.to_path_buf()),
-        layers: Some(2),
-        hidden: Some(16),
-        embedding: Some(8),
-        seq_len: Some(16),
-        batch: Some(4),
-        seed: Some(0),
-        length: Some(Length::Steps(steps)),
-        eval_every: Some(3),
-        sample_every: Some(0),
-        threads: Some(1),
-        ..TrainOptions::new(out.to_path_buf())
-    }
+/// The options of scripts/export_char_model.py's TINY, training on `text` into `out` (on one
+/// thread, as the exporter).
+fn tiny(text: &Path, out: &Path, steps: i64) -> TrainJob {
+    tch::set_num_threads(1);
+    let given = Overrides::default()
+        .set("text", text)
+        .set("layers", 2)
+        .set("hidden", 16)
+        .set("embedding", 8)
+        .set("seq_len", 16)
+        .set("batch", 4)
+        .set("seed", 0)
+        .set("steps", steps)
+        .set("eval_every", 3)
+        .set("sample_every", 0);
+    TrainJob::new(out.to_path_buf()).given(given)
 }
 
 /// The `(1, len, vocab)` logits of `checkpoint` for `input` from a zero state.
@@ -88,7 +89,7 @@ fn training_steps_reach_pytorchs_parameters() {
     let mut stats = Stats::default();
     for (name, steps) in [("one_step", 1), ("three_steps", 3)] {
         let out = work.path().join(name);
-        train(&tiny(&dir.join("tiny.txt"), &out, steps), &AtomicBool::new(false)).expect("train");
+        train(&tiny(&dir.join("tiny.txt"), &out, steps), &mut Quiet, &AtomicBool::new(false)).expect("train");
         compare_checkpoints(name, &out.join("latest"), &dir.join(name), Exactness::Close, &mut stats);
     }
     report(&stats.summary("char_model training steps (fixture)"));
@@ -117,7 +118,7 @@ fn rust_and_pytorch_exchange_models_bit_for_bit() {
     // The same steps on both sides: the same bits.
     for steps in [1i64, 3] {
         let (rust, pytorch) = (work.path().join(format!("rust-{steps}")), work.path().join(format!("pytorch-{steps}")));
-        train(&tiny(&text, &rust, steps), &AtomicBool::new(false)).expect("train in Rust");
+        train(&tiny(&text, &rust, steps), &mut Quiet, &AtomicBool::new(false)).expect("train in Rust");
         let steps_arg = steps.to_string();
         let args = [
             "train",

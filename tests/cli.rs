@@ -161,7 +161,7 @@ fn bad_input_is_one_line_and_loses_nothing() {
         "a text shorter than --seq-len",
         &tch_rnn(&train_args(&short, &fresh, "5", &[])),
         1,
-        &["--seq-len 16"],
+        &["--seq-len: 16 is too long"],
     );
     let binary = dir.join("binary.txt");
     std::fs::write(&binary, [0xff, 0xfe, 0x00]).unwrap();
@@ -209,7 +209,7 @@ fn bad_input_is_one_line_and_loses_nothing() {
         "an unwritable --out",
         &tch_rnn(&train_args(text, &under_a_file, "5", &[])),
         1,
-        &["cannot create --out"],
+        &["cannot create the run's folder"],
     );
     let prime = tch_rnn(&["sample", "--checkpoint", out.to_str().unwrap(), "--prime", "1066"]);
     assert_fails("a prime outside the vocabulary", &prime, 1, &["'0'", "'1'", "not in the model's vocabulary"]);

@@ -91,7 +91,9 @@ fn auto_falls_back_to_the_cpu_and_says_so() {
 #[test]
 #[ignore = "process-wide state: run by auto_falls_back_to_the_cpu_and_says_so"]
 fn scenario_auto() {
-    println!("selected: {:?}", select("auto").unwrap());
+    let selection = tch_rnn::device::resolve(DeviceRequest::Auto).unwrap();
+    eprintln!("{}", selection.note.unwrap_or_default());
+    println!("selected: {:?}", selection.device);
 }
 
 #[test]

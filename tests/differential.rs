@@ -17,8 +17,8 @@ use proptest::test_runner::TestCaseError;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 use tch_rnn::nn::{
-    GatedCellConfig, Gru, GruCell, GruConfig, Lstm, LstmCell, LstmConfig, Nonlinearity, Rnn, RnnCell, RnnCellConfig,
-    RnnConfig, pack_padded_sequence, pad_packed_sequence,
+    GatedCellConfig, GruCell, LstmCell, Mode, Nonlinearity, Recurrent, RecurrentConfig, RecurrentState, RnnCell,
+    RnnCellConfig, pack_padded_sequence, pad_packed_sequence,
 };
 
 fn cases() -> u32 {
@@ -92,84 +92,32 @@ fn gradients(outputs: &[(&Tensor, &Tensor)], inputs: &[Tensor]) -> Vec<Tensor> {
 }
 
 /// The module of `case`, in float64, and its parameters by name.
-enum Module {
-    Rnn(Rnn),
-    Lstm(Lstm),
-    Gru(Gru),
-}
-
-type Forward<M, I, O, S> = fn(&M, &I, Option<S>) -> anyhow::Result<(O, Tensor)>;
-type LstmForward<I, O> = fn(&Lstm, &I, Option<(&Tensor, &Tensor)>) -> anyhow::Result<(O, (Tensor, Tensor))>;
-
-impl Module {
-    /// One forward of whichever module this is, with the forward method of each kind given
-    /// (padded or packed): the output, `h_n` and, for LSTM, `c_n`.
-    fn run<'a, I, O>(
-        &self,
-        input: &I,
-        h0: Option<&'a Tensor>,
-        c0: Option<&'a Tensor>,
-        rnn: Forward<Rnn, I, O, &'a Tensor>,
-        lstm: LstmForward<I, O>,
-        gru: Forward<Gru, I, O, &'a Tensor>,
-    ) -> anyhow::Result<(O, Tensor, Option<Tensor>)> {
-        Ok(match self {
-            Module::Rnn(m) => rnn(m, input, h0).map(|(o, h)| (o, h, None))?,
-            Module::Gru(m) => gru(m, input, h0).map(|(o, h)| (o, h, None))?,
-            Module::Lstm(m) => lstm(m, input, h0.zip(c0)).map(|(o, (h, c))| (o, h, Some(c)))?,
-        })
-    }
-}
-
-fn build(vs: &VarStore, c: &NetworkCase) -> (Module, Vec<(String, Tensor)>) {
-    let (i, h, l, b, bf, bi) = (c.input_size, c.hidden_size, c.num_layers, c.bias, c.batch_first, c.bidirectional);
-    let module = match c.kind {
-        Recurrence::Tanh | Recurrence::Relu => {
-            let nonlinearity = if c.kind == Recurrence::Tanh { Nonlinearity::Tanh } else { Nonlinearity::Relu };
-            let config = RnnConfig {
-                input_size: i,
-                hidden_size: h,
-                num_layers: l,
-                nonlinearity,
-                bias: b,
-                batch_first: bf,
-                bidirectional: bi,
-                ..Default::default()
-            };
-            Module::Rnn(Rnn::new(vs.root(), config).expect("valid config"))
-        }
-        Recurrence::Lstm => {
-            let config = LstmConfig {
-                input_size: i,
-                hidden_size: h,
-                num_layers: l,
-                bias: b,
-                batch_first: bf,
-                bidirectional: bi,
-                proj_size: c.proj_size,
-                ..Default::default()
-            };
-            Module::Lstm(Lstm::new(vs.root(), config).expect("valid config"))
-        }
-        Recurrence::Gru => {
-            let config = GruConfig {
-                input_size: i,
-                hidden_size: h,
-                num_layers: l,
-                bias: b,
-                batch_first: bf,
-                bidirectional: bi,
-                ..Default::default()
-            };
-            Module::Gru(Gru::new(vs.root(), config).expect("valid config"))
-        }
+fn build(vs: &VarStore, c: &NetworkCase) -> (Recurrent, Vec<(String, Tensor)>) {
+    let mode = match c.kind {
+        Recurrence::Tanh => Mode::RnnTanh,
+        Recurrence::Relu => Mode::RnnRelu,
+        Recurrence::Lstm => Mode::Lstm,
+        Recurrence::Gru => Mode::Gru,
     };
-    let named: Vec<(String, Tensor)> = match &module {
-        Module::Rnn(m) => m.named_parameters().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect(),
-        Module::Lstm(m) => m.named_parameters().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect(),
-        Module::Gru(m) => m.named_parameters().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect(),
+    let config = RecurrentConfig {
+        num_layers: c.num_layers,
+        bias: c.bias,
+        batch_first: c.batch_first,
+        bidirectional: c.bidirectional,
+        proj_size: c.proj_size,
+        ..RecurrentConfig::new(mode, c.input_size, c.hidden_size)
     };
+    let module = Recurrent::new(vs.root(), config).expect("valid config");
+    let named = module.named_parameters().map(|(n, t)| (n.to_string(), t.shallow_clone())).collect();
     (module, named)
+}
+
+/// The state's `h` and, for an LSTM, `c`.
+fn split(state: RecurrentState) -> (Tensor, Option<Tensor>) {
+    match state {
+        RecurrentState::Hidden(h) => (h, None),
+        RecurrentState::HiddenAndCell(h, c) => (h, Some(c)),
+    }
 }
 
 fn check_network(c: &NetworkCase) -> Result<(), TestCaseError> {
@@ -196,17 +144,20 @@ fn check_network(c: &NetworkCase) -> Result<(), TestCaseError> {
     let major = |t: &Tensor| if c.batch_first { t.transpose(0, 1) } else { t.shallow_clone() };
     let squeeze = |t: &Tensor| if c.unbatched { t.squeeze_dim(1) } else { t.shallow_clone() };
     let unsqueeze = |t: Tensor| if c.unbatched { t.unsqueeze(1) } else { t };
-    let state = (h0.as_ref().map(squeeze), c0.as_ref().map(squeeze));
-    let (h, cx) = (state.0.as_ref(), state.1.as_ref());
+    let state = h0.as_ref().map(|h| match &c0 {
+        Some(c) => RecurrentState::HiddenAndCell(squeeze(h), squeeze(c)),
+        None => RecurrentState::Hidden(squeeze(h)),
+    });
     let result = if c.packed.is_some() {
         pack_padded_sequence(&major(&x), &lengths, c.batch_first, false)
-            .and_then(|p| module.run(&p, h, cx, Rnn::forward_packed, Lstm::forward_packed, Gru::forward_packed))
-            .and_then(|(o, h, cn)| Ok((pad_packed_sequence(&o, c.batch_first, 0.0, Some(c.seq_len))?.0, h, cn)))
+            .and_then(|p| module.forward_packed(&p, state.as_ref()))
+            .and_then(|(o, state)| Ok((pad_packed_sequence(&o, c.batch_first, 0.0, Some(c.seq_len))?.0, state)))
     } else {
         let input = if c.unbatched { x.squeeze_dim(1) } else { major(&x) };
-        module.run(&input, h, cx, Rnn::forward, Lstm::forward, Gru::forward)
+        module.forward(&input, state.as_ref())
     };
-    let (out, h_n, c_n) = result.map_err(|e| TestCaseError::fail(format!("the module failed: {e:#}")))?;
+    let (out, state) = result.map_err(|e| TestCaseError::fail(format!("the module failed: {e:#}")))?;
+    let (h_n, c_n) = split(state);
     let out = if c.unbatched { out.unsqueeze(1) } else { major(&out) };
     let (h_n, c_n) = (unsqueeze(h_n), c_n.map(unsqueeze));
 

@@ -20,7 +20,7 @@ use common::{
 };
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
-use tch_rnn::nn::{CrossEntropyLoss, load_state_dict, save_state_dict};
+use tch_rnn::nn::{CrossEntropyLoss, RecurrentState, load_state_dict, save_state_dict};
 
 /// An interop model in a fresh VarStore.
 struct Model {
@@ -44,17 +44,25 @@ impl Model {
     fn forward(&mut self, x: &Tensor, states: &BTreeMap<String, Tensor>) -> (Tensor, BTreeMap<&'static str, Tensor>) {
         let state = |name: &str| states.get(name);
         match self.modules.as_mut_slice() {
-            [Module::Embedding(emb), Module::Rnn(rnn), Module::Linear(fc)] => {
+            [Module::Embedding(emb), Module::Recurrent(rnn), Module::Linear(fc)] => {
                 rnn.eval();
-                let (out, h_n) = rnn.forward(&emb.forward(x).expect("emb"), state("h0")).expect("rnn");
-                (fc.forward(&out).expect("fc"), BTreeMap::from([("h_n", h_n)]))
+                let h0 = state("h0").map(|h| RecurrentState::Hidden(h.shallow_clone()));
+                let (out, h_n) = rnn.forward(&emb.forward(x).expect("emb"), h0.as_ref()).expect("rnn");
+                (fc.forward(&out).expect("fc"), BTreeMap::from([("h_n", h_n.h().shallow_clone())]))
             }
-            [Module::Embedding(emb), Module::Lstm(lstm), Module::Gru(gru), Module::Linear(fc)] => {
+            [Module::Embedding(emb), Module::Recurrent(lstm), Module::Recurrent(gru), Module::Linear(fc)] => {
                 lstm.eval();
                 gru.eval();
-                let hx = state("h0").zip(state("c0"));
-                let (out, (h_n, c_n)) = lstm.forward(&emb.forward(x).expect("emb"), hx).expect("lstm");
-                let (out, gru_h_n) = gru.forward(&out, state("gru_h0")).expect("gru");
+                let hx = state("h0")
+                    .zip(state("c0"))
+                    .map(|(h, c)| RecurrentState::HiddenAndCell(h.shallow_clone(), c.shallow_clone()));
+                let (out, lstm_n) = lstm.forward(&emb.forward(x).expect("emb"), hx.as_ref()).expect("lstm");
+                let RecurrentState::HiddenAndCell(h_n, c_n) = lstm_n else {
+                    panic!("{}: the LSTM returned no (h, c)", self.name)
+                };
+                let gru_h0 = state("gru_h0").map(|h| RecurrentState::Hidden(h.shallow_clone()));
+                let (out, gru_h_n) = gru.forward(&out, gru_h0.as_ref()).expect("gru");
+                let gru_h_n = gru_h_n.h().shallow_clone();
                 (fc.forward(&out).expect("fc"), BTreeMap::from([("h_n", h_n), ("c_n", c_n), ("gru_h_n", gru_h_n)]))
             }
             other => panic!("{}: no pipeline for modules {other:?}", self.name),

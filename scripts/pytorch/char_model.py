@@ -29,13 +29,13 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-FORMAT = "tch-rnn char model 1"
+FORMAT = "tch-rnn char model 2"
 VALIDATION_FRACTION = 0.05
 CELLS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 
 
 class CharModel(torch.nn.Module):
-    def __init__(self, cell, vocab_size, embedding, hidden, layers, dropout):
+    def __init__(self, vocab_size, cell, layers, hidden, embedding, dropout):
         super().__init__()
         self.emb = torch.nn.Embedding(vocab_size, embedding)
         self.rnn = CELLS[cell](embedding, hidden, num_layers=layers, dropout=dropout, batch_first=True)
@@ -153,7 +153,7 @@ def load_checkpoint(path: Path):
     if config["format"] != FORMAT:
         sys.exit(f"char_model: {folder} is not a {FORMAT} checkpoint")
     vocab = json.loads((folder / "vocab.json").read_text())["chars"]
-    model = CharModel(**config["model"])
+    model = CharModel(len(vocab), **config["model"])
     model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
     model.eval()
     return config, vocab, model
@@ -166,15 +166,20 @@ def train(args):
     vocab = sorted(set(text))
     index = {c: i for i, c in enumerate(vocab)}
     train_data, validation_data = split([index[c] for c in text], args.seq_len)
+    # The whole option table, by group, as tch-rnn's config.json holds it (no samples are shown
+    # while training here: sample_every 0).
     config = {
         "format": FORMAT,
-        "model": {"cell": args.cell, "vocab_size": len(vocab), "embedding": args.embedding, "hidden": args.hidden,
-                  "layers": args.layers, "dropout": args.dropout},
-        "training": {"text": args.text, "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-                     "seq_len": args.seq_len, "batch": args.batch, "lr": args.lr, "clip": args.clip, "seed": args.seed},
+        "model": {"cell": args.cell, "layers": args.layers, "hidden": args.hidden, "embedding": args.embedding,
+                  "dropout": args.dropout},
+        "data": {"text": args.text, "seq_len": args.seq_len, "batch": args.batch},
+        "optim": {"lr": args.lr, "clip": args.clip},
+        "run": {"seed": args.seed, "steps": args.steps, "epochs": None, "eval_every": args.eval_every,
+                "sample_every": 0},
+        "text": {"source": args.text, "sha256": hashlib.sha256(text.encode()).hexdigest()},
     }
     torch.manual_seed(args.seed)
-    model = CharModel(**config["model"])
+    model = CharModel(len(vocab), **config["model"])
     names = [name for name, _ in model.named_parameters()]
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     criterion = torch.nn.CrossEntropyLoss()

@@ -28,52 +28,16 @@ use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
 use super::corpus::Vocabulary;
-use super::model::{CharModel, ModelConfig};
+use super::model::CharModel;
+use super::run_config::RunConfig;
 use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
 use crate::nn::load_tensors;
 use crate::optim::{Adam, AdamState};
 use crate::safetensors;
 use crate::sha256::sha256_hex;
 
-/// The `format` of a checkpoint's config.json.
-pub const FORMAT: &str = "tch-rnn char model 1";
 const MAX_JSON: u64 = 64 << 20;
 const MAX_TENSORS: u64 = 64 << 30;
-
-/// The training options that define a run: a resumed run keeps them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainingConfig {
-    /// Where the text came from (a path, or `<embedded Shakespeare>`).
-    pub text: String,
-    /// The SHA-256 of the text: a resume must see the same.
-    pub text_sha256: String,
-    pub seq_len: i64,
-    pub batch: i64,
-    pub lr: f64,
-    /// Maximal gradient norm; 0 for no clipping.
-    pub clip: f64,
-    pub seed: i64,
-}
-
-/// A checkpoint's `config.json`.
-///
-/// ```
-/// use tch_rnn::charlm::{Cell, ModelConfig, RunConfig, TrainingConfig, FORMAT};
-/// let model = ModelConfig { cell: Cell::Lstm, vocab_size: 4, embedding: 3, hidden: 5, layers: 1, dropout: 0.0 };
-/// let training = TrainingConfig { text: "t.txt".into(), text_sha256: "00".into(), seq_len: 8, batch: 2, lr: 2e-3, clip: 5.0, seed: 0 };
-/// let config = RunConfig { format: FORMAT.into(), model, training };
-/// let json = serde_json::to_string(&config)?;
-/// assert_eq!(serde_json::from_str::<RunConfig>(&json)?, config);
-/// # anyhow::Ok(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunConfig {
-    pub format: String,
-    pub model: ModelConfig,
-    pub training: TrainingConfig,
-}
 
 /// A checkpoint's `state.json`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -273,9 +237,15 @@ pub fn parse_state(bytes: &[u8]) -> Result<CheckpointState> {
 /// assert!(tch_rnn::charlm::parse_config(b"{\"format\": 1}").is_err());
 /// ```
 pub fn parse_config(bytes: &[u8]) -> Result<RunConfig> {
+    // The format first, so that another version's config is named as such.
+    #[derive(Deserialize)]
+    struct Format {
+        format: String,
+    }
+    let format: Format = serde_json::from_slice(bytes).context("config.json is not a tch-rnn model config")?;
+    super::run_config::check_format(&format.format)?;
     let config: RunConfig = serde_json::from_slice(bytes).context("config.json is not a tch-rnn model config")?;
-    ensure!(config.format == FORMAT, "config.json: format '{}', expected '{FORMAT}'", config.format);
-    config.model.validate().context("config.json")?;
+    config.validate().context("config.json")?;
     Ok(config)
 }
 
@@ -358,19 +328,13 @@ impl Checkpoint {
         let config = parse_config(&files["config.json"]).with_context(|| format!("checkpoint {shown}"))?;
         let vocab = parse_vocab(&files["vocab.json"]).with_context(|| format!("checkpoint {shown}"))?;
         let tensor_files = files.into_iter().filter(|(name, _)| name.ends_with(".safetensors")).collect();
-        ensure!(
-            vocab.len() as i64 == config.model.vocab_size,
-            "checkpoint {shown}: vocab.json has {} characters, config.json says vocab_size {}",
-            vocab.len(),
-            config.model.vocab_size
-        );
         Ok(Checkpoint { dir, config, vocab, state, tensor_files })
     }
 
     /// The model, its parameters loaded (strictly) from `model.safetensors`, on `device`.
     pub fn load_model(&self, device: Device) -> Result<(VarStore, CharModel)> {
         let mut vs = VarStore::new(device);
-        let model = CharModel::new(&vs.root(), self.config.model)?;
+        let model = CharModel::new(&vs.root(), &self.config.model, self.vocab.len() as i64)?;
         self.load_weights(&mut vs)?;
         Ok((vs, model))
     }

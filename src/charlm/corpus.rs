@@ -2,13 +2,47 @@
 //! the split into the part it trains on and the 5% at the end held out for validation.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail, ensure};
 use tch::{Device, Kind, Tensor};
 
 use crate::fsutil::read_regular_file;
+use crate::options::{Domain, OptionError, option_group};
 use crate::sha256::sha256_hex;
+
+option_group! {
+    /// What a character model learns from and in what pieces: the `data` group of
+    /// `config.json`, and the data flags of `tch-rnn train`.
+    ///
+    /// ```
+    /// let data = tch_rnn::charlm::DataOptions::default();
+    /// assert_eq!((data.text, data.seq_len, data.batch), (None, 64, 32));
+    /// ```
+    pub struct DataOptions {
+        /// The text to learn, UTF-8 (nine plays of Shakespeare, embedded, if none).
+        text: Option<PathBuf> = None, Domain::Path, Change;
+        /// Characters per training window (and truncated back-propagation).
+        seq_len: i64 = 64, Domain::Integer { min: 1 }, Keep;
+        /// Windows per step.
+        batch: i64 = 32, Domain::Integer { min: 1 }, Keep;
+    }
+}
+
+/// The most characters one step may take (`seq_len x batch`).
+pub const MAX_STEP_CHARACTERS: i64 = 1 << 31;
+
+impl DataOptions {
+    /// A step's characters fit in memory.
+    fn rules(&self) -> Result<()> {
+        let chars = self.seq_len.saturating_mul(self.batch);
+        if chars > MAX_STEP_CHARACTERS {
+            let message = format!("seq_len x batch is too large ({chars}; at most {MAX_STEP_CHARACTERS})");
+            return Err(OptionError::new("batch", message).into());
+        }
+        Ok(())
+    }
+}
 
 /// The text `tch-rnn train` learns when given none: nine plays of Shakespeare in the style of
 /// tinyshakespeare, 1.1 MB of ASCII (see data/README.md for its source and licence).
@@ -154,16 +188,26 @@ impl Corpus {
         let n = indices.len() as i64;
         let validation_len = ((n as f64 * VALIDATION_FRACTION).round() as i64).max(2);
         let train_len = n - validation_len;
-        ensure!(
-            train_len > seq_len,
-            "the text has {n} characters, too few: --seq-len {seq_len} needs at least {} to train on, after the {} \
-             held out for validation (a shorter --seq-len, or a longer text)",
-            seq_len + 1,
-            validation_len
-        );
+        if train_len <= seq_len {
+            let message = format!(
+                "{seq_len} is too long for a text of {n} characters, too few: windows of {seq_len} need at least {} \
+                 characters to train on, after the {validation_len} held out for validation (a shorter seq_len, or a \
+                 longer text)",
+                seq_len + 1
+            );
+            return Err(OptionError::new("seq_len", message).into());
+        }
         let all = Tensor::from_slice(&indices);
         Ok(Corpus { vocab, train: all.narrow(0, 0, train_len), validation: all.narrow(0, train_len, validation_len) })
     }
+}
+
+/// A training batch: `batch` windows of `seq_len` characters drawn at random places of `train`
+/// (libtorch's generator, as `torch.randint`), as inputs and next characters, each
+/// `(batch, seq_len)`.
+pub(super) fn random_batch(train: &Tensor, batch: i64, seq_len: i64) -> Result<(Tensor, Tensor)> {
+    let starts = Tensor::f_randint(train.size()[0] - seq_len, [batch], (Kind::Int64, Device::Cpu))?;
+    windows(train, &starts, seq_len)
 }
 
 /// The windows of `len + 1` characters of `data` (1-D, on the CPU) that start at `starts`, one

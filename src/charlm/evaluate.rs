@@ -46,7 +46,7 @@ pub fn evaluate(model: &CharModel, data: &Tensor, seq_len: i64, batch: i64, devi
     ensure!(seq_len > 0 && batch > 0, "evaluate: seq_len and batch must be positive");
     let predictions = n - 1;
     let criterion = CrossEntropyLoss::new(CrossEntropyLossConfig { reduction: Reduction::Sum, ..Default::default() })?;
-    let vocab = model.config.vocab_size;
+    let vocab = model.vocab_size;
     tch::no_grad(|| {
         let mut total = 0.0;
         // The full windows, then the remainder as one shorter window.

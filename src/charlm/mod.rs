@@ -2,23 +2,34 @@
 //! LSTM | GRU -> Linear over the characters of a text, trained, checkpointed, sampled and
 //! evaluated by the `tch-rnn` command, and exchanged with PyTorch
 //! (`scripts/pytorch/char_model.py` holds the same model, loop and checkpoint layout).
+//!
+//! Every option is declared once, in its group: [`ModelOptions`], [`DataOptions`],
+//! [`OptimOptions`], [`RunOptions`] (see [`crate::options`]); a checkpoint stores them all
+//! ([`RunConfig`]). Training reads as a page ([`train`]): batches ([`corpus`](Corpus)), one
+//! step, evaluation ([`evaluate`]), the checkpoint policy, and a [`Reporter`] the caller
+//! passes in, since the library prints nothing.
 
 mod checkpoint;
 mod corpus;
 mod evaluate;
 mod history;
 mod model;
-mod progress;
+mod optimization;
+mod report;
+mod rng;
+mod run_config;
+mod run_dir;
 mod sample;
 mod train;
 
-pub use checkpoint::{
-    Checkpoint, CheckpointState, FORMAT, RunConfig, TrainingConfig, UNSEALED, parse_config, parse_state, parse_vocab,
-};
-pub use corpus::{Corpus, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
+pub use checkpoint::{Checkpoint, CheckpointState, UNSEALED, parse_config, parse_state, parse_vocab};
+pub use corpus::{Corpus, DataOptions, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
 pub use evaluate::{Evaluation, evaluate};
 pub use history::{History, Row};
-pub use model::{Cell, CharModel, ModelConfig, State};
-pub use progress::{Progress, format_duration};
+pub use model::{CharModel, Layer, MAX_SIZE, ModelOptions};
+pub use optimization::OptimOptions;
+pub use report::{Outcome, Quiet, Report, Reporter};
+pub use run_config::{FORMAT, ResumeConflicts, RunConfig, TextRecord, all_fields};
+pub use run_dir::RunExists;
 pub use sample::{MAX_SAMPLE_LENGTH, SampleOptions, sample};
-pub use train::{Length, Outcome, Report, TrainOptions, defaults, train};
+pub use train::{RunOptions, SAMPLE_LENGTH, SAMPLE_TEMPERATURE, TrainJob, train};

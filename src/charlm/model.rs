@@ -5,24 +5,26 @@
 use std::fmt;
 use std::str::FromStr;
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 use tch::nn::Path;
 
-use crate::nn::{Embedding, Gru, GruConfig, Linear, Lstm, LstmConfig, Rnn, RnnConfig};
+use crate::nn::{Embedding, Linear, Mode, Recurrent, RecurrentConfig, RecurrentState};
+use crate::options::{Domain, OptionError, option_group, validate};
 
-/// The recurrent layer of a character model.
+/// The kind of a character model's recurrent layer, as `config.json` and `--cell` spell it.
 ///
 /// ```
-/// use tch_rnn::charlm::Cell;
-/// assert_eq!("lstm".parse::<Cell>()?, Cell::Lstm);
-/// assert_eq!(Cell::Gru.to_string(), "gru");
+/// use tch_rnn::charlm::Layer;
+/// assert_eq!("lstm".parse::<Layer>()?, Layer::Lstm);
+/// assert_eq!(Layer::Gru.to_string(), "gru");
+/// assert_eq!(Layer::Rnn.mode(), tch_rnn::nn::Mode::RnnTanh);
 /// # anyhow::Ok(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Cell {
+pub enum Layer {
     /// `torch.nn.RNN` (tanh).
     Rnn,
     /// `torch.nn.LSTM`.
@@ -31,174 +33,130 @@ pub enum Cell {
     Gru,
 }
 
-impl FromStr for Cell {
+impl Layer {
+    /// The recurrence of the [`Recurrent`] module this layer is.
+    pub fn mode(self) -> Mode {
+        match self {
+            Layer::Rnn => Mode::RnnTanh,
+            Layer::Lstm => Mode::Lstm,
+            Layer::Gru => Mode::Gru,
+        }
+    }
+}
+
+impl FromStr for Layer {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
         match s {
-            "rnn" => Ok(Cell::Rnn),
-            "lstm" => Ok(Cell::Lstm),
-            "gru" => Ok(Cell::Gru),
+            "rnn" => Ok(Layer::Rnn),
+            "lstm" => Ok(Layer::Lstm),
+            "gru" => Ok(Layer::Gru),
             other => bail!("expected rnn, lstm or gru, got '{other}'"),
         }
     }
 }
 
-impl fmt::Display for Cell {
+impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Cell::Rnn => "rnn",
-            Cell::Lstm => "lstm",
-            Cell::Gru => "gru",
+            Layer::Rnn => "rnn",
+            Layer::Lstm => "lstm",
+            Layer::Gru => "gru",
         })
     }
 }
 
-/// The shape of a character model, as a checkpoint's `config.json` stores it.
-///
-/// ```
-/// use tch_rnn::charlm::{Cell, ModelConfig};
-/// let config = ModelConfig { cell: Cell::Lstm, vocab_size: 65, embedding: 64, hidden: 256, layers: 2, dropout: 0.0 };
-/// assert!(config.validate().is_ok());
-/// assert!(ModelConfig { hidden: 0, ..config }.validate().is_err());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelConfig {
-    pub cell: Cell,
-    /// Characters in the vocabulary: the embedding's rows and the output's classes.
-    pub vocab_size: i64,
-    /// The size of each character's embedding.
-    pub embedding: i64,
-    /// The recurrent layers' hidden size.
-    pub hidden: i64,
-    /// Stacked recurrent layers.
-    pub layers: i64,
-    /// Dropout between recurrent layers, in training.
-    pub dropout: f64,
-}
-
-impl ModelConfig {
-    /// Sizes are positive (and small enough to allocate), dropout is in [0, 1).
-    pub fn validate(&self) -> Result<()> {
-        for (name, value) in [
-            ("vocab size", self.vocab_size),
-            ("embedding", self.embedding),
-            ("hidden", self.hidden),
-            ("layers", self.layers),
-        ] {
-            ensure!(value > 0, "{name} must be positive, got {value}");
-            ensure!(value <= 1 << 20, "{name} {value} is too large (at most {})", 1 << 20);
-        }
-        ensure!((0.0..1.0).contains(&self.dropout), "dropout must be in [0, 1), got {}", self.dropout);
-        Ok(())
+option_group! {
+    /// The shape of a character model: the `model` group of `config.json`, and the model's
+    /// flags of `tch-rnn train`. Its size in characters (`vocab_size`) is the vocabulary's.
+    ///
+    /// ```
+    /// use tch_rnn::charlm::{Layer, ModelOptions};
+    /// let options = ModelOptions { cell: Layer::Gru, hidden: 128, ..Default::default() };
+    /// assert_eq!((options.layers, options.embedding), (2, 64));
+    /// assert!(tch_rnn::options::validate(&ModelOptions { hidden: 1 << 30, ..options }).is_err());
+    /// ```
+    pub struct ModelOptions {
+        /// The recurrent layer.
+        cell: Layer = Layer::Lstm, Domain::Choice(&["rnn", "lstm", "gru"]), Keep;
+        /// Stacked recurrent layers.
+        layers: i64 = 2, Domain::Integer { min: 1 }, Keep;
+        /// Hidden size of the recurrent layers.
+        hidden: i64 = 256, Domain::Integer { min: 1 }, Keep;
+        /// Size of each character's embedding.
+        embedding: i64 = 64, Domain::Integer { min: 1 }, Keep;
+        /// Dropout between recurrent layers, in training.
+        dropout: f64 = 0.0, Domain::Number { min: 0.0, inclusive: true, below: Some(1.0) }, Keep;
     }
 }
 
-/// The recurrent layer, whichever it is.
-#[derive(Debug)]
-enum Recurrent {
-    Rnn(Rnn),
-    Lstm(Lstm),
-    Gru(Gru),
-}
+/// The largest size of a character model's layers, embedding and vocabulary.
+pub const MAX_SIZE: i64 = 1 << 20;
 
-/// The recurrent state carried from one call to the next (when sampling): `h`, or `(h, c)`.
-#[derive(Debug)]
-pub enum State {
-    Hidden(Tensor),
-    HiddenAndCell(Tensor, Tensor),
+impl ModelOptions {
+    /// Sizes small enough to allocate.
+    fn rules(&self) -> Result<()> {
+        for (field, value) in [("layers", self.layers), ("hidden", self.hidden), ("embedding", self.embedding)] {
+            if value > MAX_SIZE {
+                return Err(OptionError::new(field, format!("{value} is too large (at most {MAX_SIZE})")).into());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Embedding -> recurrent layers -> Linear over characters, batch first.
 ///
 /// ```
 /// use tch::{nn::VarStore, Device, Tensor};
-/// use tch_rnn::charlm::{CharModel, Cell, ModelConfig};
+/// use tch_rnn::charlm::{CharModel, Layer, ModelOptions};
 /// let vs = VarStore::new(Device::Cpu);
-/// let config = ModelConfig { cell: Cell::Gru, vocab_size: 5, embedding: 4, hidden: 8, layers: 2, dropout: 0.0 };
-/// let model = CharModel::new(&vs.root(), config)?;
+/// let options = ModelOptions { cell: Layer::Gru, embedding: 4, hidden: 8, ..Default::default() };
+/// let model = CharModel::new(&vs.root(), &options, 5)?;
 /// let (logits, _state) = model.forward(&Tensor::from_slice(&[1i64, 4, 2]).view([1, 3]), None)?;
 /// assert_eq!(logits.size(), [1, 3, 5]);
 /// # anyhow::Ok(())
 /// ```
 #[derive(Debug)]
 pub struct CharModel {
-    pub config: ModelConfig,
+    pub options: ModelOptions,
+    /// Characters in the vocabulary: the embedding's rows and the output's classes.
+    pub vocab_size: i64,
     emb: Embedding,
     rnn: Recurrent,
     fc: Linear,
 }
 
 impl CharModel {
-    /// Builds `emb`, `rnn` and `fc` under `path`, in that order, initialised as PyTorch does.
-    pub fn new(path: &Path, config: ModelConfig) -> Result<Self> {
-        config.validate()?;
-        let ModelConfig { cell, vocab_size, embedding, hidden, layers, dropout } = config;
+    /// Builds `emb`, `rnn` and `fc` under `path`, in that order, initialised as PyTorch does,
+    /// for a vocabulary of `vocab_size` characters.
+    pub fn new(path: &Path, options: &ModelOptions, vocab_size: i64) -> Result<Self> {
+        validate(options)?;
+        ensure!(
+            (1..=MAX_SIZE).contains(&vocab_size),
+            "char model: the vocabulary must hold 1 to {MAX_SIZE} characters, got {vocab_size}"
+        );
+        let ModelOptions { cell, layers, hidden, embedding, dropout } = *options;
         let emb = Embedding::new(path / "emb", vocab_size, embedding, Default::default())?;
-        let rnn_path = path / "rnn";
-        let rnn = match cell {
-            Cell::Rnn => Recurrent::Rnn(Rnn::new(
-                rnn_path,
-                RnnConfig {
-                    input_size: embedding,
-                    hidden_size: hidden,
-                    num_layers: layers,
-                    dropout,
-                    batch_first: true,
-                    ..Default::default()
-                },
-            )?),
-            Cell::Lstm => Recurrent::Lstm(Lstm::new(
-                rnn_path,
-                LstmConfig {
-                    input_size: embedding,
-                    hidden_size: hidden,
-                    num_layers: layers,
-                    dropout,
-                    batch_first: true,
-                    ..Default::default()
-                },
-            )?),
-            Cell::Gru => Recurrent::Gru(Gru::new(
-                rnn_path,
-                GruConfig {
-                    input_size: embedding,
-                    hidden_size: hidden,
-                    num_layers: layers,
-                    dropout,
-                    batch_first: true,
-                    ..Default::default()
-                },
-            )?),
-        };
+        let rnn = Recurrent::new(
+            path / "rnn",
+            RecurrentConfig {
+                num_layers: layers,
+                dropout,
+                batch_first: true,
+                ..RecurrentConfig::new(cell.mode(), embedding, hidden)
+            },
+        )?;
         let fc = Linear::new(path / "fc", hidden, vocab_size, Default::default())?;
-        Ok(CharModel { config, emb, rnn, fc })
+        Ok(CharModel { options: options.clone(), vocab_size, emb, rnn, fc })
     }
 
     /// Logits `(batch, seq, vocab)` for character indices `x` `(batch, seq)`, from `state` (zeros
     /// if `None`), and the state after the last character.
-    pub fn forward(&self, x: &Tensor, state: Option<&State>) -> Result<(Tensor, State)> {
+    pub fn forward(&self, x: &Tensor, state: Option<&RecurrentState>) -> Result<(Tensor, RecurrentState)> {
         let embedded = self.emb.forward(x)?;
-        let (output, state) = match (&self.rnn, state) {
-            (Recurrent::Rnn(rnn), None) => rnn.forward(&embedded, None).map(|(o, h)| (o, State::Hidden(h)))?,
-            (Recurrent::Rnn(rnn), Some(State::Hidden(h))) => {
-                rnn.forward(&embedded, Some(h)).map(|(o, h)| (o, State::Hidden(h)))?
-            }
-            (Recurrent::Gru(gru), None) => gru.forward(&embedded, None).map(|(o, h)| (o, State::Hidden(h)))?,
-            (Recurrent::Gru(gru), Some(State::Hidden(h))) => {
-                gru.forward(&embedded, Some(h)).map(|(o, h)| (o, State::Hidden(h)))?
-            }
-            (Recurrent::Lstm(lstm), None) => {
-                lstm.forward(&embedded, None).map(|(o, (h, c))| (o, State::HiddenAndCell(h, c)))?
-            }
-            (Recurrent::Lstm(lstm), Some(State::HiddenAndCell(h, c))) => {
-                lstm.forward(&embedded, Some((h, c))).map(|(o, (h, c))| (o, State::HiddenAndCell(h, c)))?
-            }
-            (_, Some(_)) => {
-                bail!("char model: a {} state does not fit a {} layer", state_kind(state), self.config.cell)
-            }
-        };
+        let (output, state) = self.rnn.forward(&embedded, state).context("char model")?;
         Ok((self.fc.forward(&output)?, state))
     }
 
@@ -207,12 +165,7 @@ impl CharModel {
     /// that gradient clipping sums their norms in.
     pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut named = vec![("emb.weight".to_string(), self.emb.weight.shallow_clone())];
-        let rnn: Vec<(&str, &Tensor)> = match &self.rnn {
-            Recurrent::Rnn(m) => m.named_parameters().collect(),
-            Recurrent::Lstm(m) => m.named_parameters().collect(),
-            Recurrent::Gru(m) => m.named_parameters().collect(),
-        };
-        named.extend(rnn.into_iter().map(|(n, t)| (format!("rnn.{n}"), t.shallow_clone())));
+        named.extend(self.rnn.named_parameters().map(|(n, t)| (format!("rnn.{n}"), t.shallow_clone())));
         named.push(("fc.weight".to_string(), self.fc.weight.shallow_clone()));
         named.extend(self.fc.bias.as_ref().map(|b| ("fc.bias".to_string(), b.shallow_clone())));
         named
@@ -220,17 +173,6 @@ impl CharModel {
 
     /// Training mode (dropout between layers on) or evaluation mode.
     pub fn train(&mut self, mode: bool) {
-        match &mut self.rnn {
-            Recurrent::Rnn(m) => m.train(mode),
-            Recurrent::Lstm(m) => m.train(mode),
-            Recurrent::Gru(m) => m.train(mode),
-        }
-    }
-}
-
-fn state_kind(state: Option<&State>) -> &'static str {
-    match state {
-        Some(State::HiddenAndCell(..)) => "(h, c)",
-        _ => "one-tensor",
+        self.rnn.train(mode);
     }
 }

@@ -3,7 +3,7 @@
 //! optionally among the `top_k` most likely only. Runs without gradient tracking; the draws use
 //! libtorch's generator (seed it for reproducible text).
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use tch::{Device, Kind, Tensor};
 
 use super::corpus::Vocabulary;
@@ -75,18 +75,18 @@ fn pick(logits: &Tensor, options: &SampleOptions) -> Result<Tensor> {
 ///
 /// ```
 /// use tch::{nn::VarStore, Device};
-/// use tch_rnn::charlm::{sample, CharModel, Cell, ModelConfig, SampleOptions, Vocabulary};
+/// use tch_rnn::charlm::{sample, CharModel, ModelOptions, SampleOptions, Vocabulary};
 /// let vocab = Vocabulary::from_text("hello world")?;
 /// let vs = VarStore::new(Device::Cpu);
-/// let config = ModelConfig { cell: Cell::Lstm, vocab_size: vocab.len() as i64, embedding: 4, hidden: 8, layers: 1, dropout: 0.0 };
-/// let model = CharModel::new(&vs.root(), config)?;
+/// let options = ModelOptions { embedding: 4, hidden: 8, layers: 1, ..Default::default() };
+/// let model = CharModel::new(&vs.root(), &options, vocab.len() as i64)?;
 /// let options = SampleOptions { prime: "he".into(), length: 20, temperature: 1.0, top_k: Some(3) };
 /// assert_eq!(sample(&model, &vocab, &options, Device::Cpu)?.chars().count(), 20);
 /// # anyhow::Ok(())
 /// ```
 pub fn sample(model: &CharModel, vocab: &Vocabulary, options: &SampleOptions, device: Device) -> Result<String> {
     options.validate()?;
-    let prime = vocab.encode(&options.prime)?;
+    let prime = vocab.encode(&options.prime).context("the prime")?;
     tch::no_grad(|| {
         let x = Tensor::from_slice(&prime).view([1, -1]).to_device(device);
         let (logits, mut state) = model.forward(&x, None)?;

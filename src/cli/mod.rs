@@ -1,16 +1,22 @@
-//! The `tch-rnn` command: the tutorial programs, and character models trained, sampled and
-//! evaluated. Errors end the process with one line on stderr: exit code 2 for a bad command
-//! line, 1 for anything else, 130 when training was interrupted (after saving).
+//! Every command line of the project, in one place: the `tch-rnn` command (the tutorial
+//! programs, and character models trained, sampled and evaluated), the tutorial examples'
+//! ([`tutorial`]), and what every program does at its edges ([`program`]). Errors end the
+//! process with one line on stderr: exit code 2 for a bad command line, 1 for anything else,
+//! 130 when training was interrupted (after saving). The library below prints nothing; options
+//! are declared once in it and their flags derived here ([`options`]).
 
+pub mod device;
 mod eval;
+pub mod options;
+pub mod program;
+pub mod progress;
 mod sample;
 mod train;
-mod tutorial;
+pub mod tutorial;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tch_rnn::command_line;
 
 /// Recurrent networks on libtorch: the PyTorch RNN tutorial in Rust, and character-level
 /// language models trained, sampled and evaluated like karpathy/char-rnn, exchanged with
@@ -45,14 +51,20 @@ pub(crate) enum Done {
     Interrupted,
 }
 
-/// Parses the command line and runs it.
+/// The `tch-rnn` command: parses the command line and runs it.
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     tch_rnn::cli::main()
+/// }
+/// ```
 pub fn main() -> ExitCode {
-    let cli: Cli = match command_line::parse("tch-rnn") {
+    let cli: Cli = match program::parse("tch-rnn") {
         Ok(cli) => cli,
         Err(code) => return code,
     };
     if matches!(cli.command, Some(Command::Train(_) | Command::Sample(_) | Command::Eval(_))) {
-        tch_rnn::allocator::retain_freed_memory();
+        crate::allocator::retain_freed_memory();
     }
     let result = match cli.command {
         None => tutorial::run_all(),
@@ -64,6 +76,6 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Done::Success) => ExitCode::SUCCESS,
         Ok(Done::Interrupted) => ExitCode::from(130),
-        Err(e) => command_line::fail(&e),
+        Err(e) => program::fail_with(&e, options::tell),
     }
 }

@@ -5,12 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tch_rnn::charlm::{Checkpoint, SampleOptions, sample};
-use tch_rnn::device::{DeviceRequest, resolve};
 
 use super::Done;
-use super::train::{non_negative, parse_device};
-use tch_rnn::command_line::write_stdout;
+use super::device::DeviceArgs;
+use super::program::write_stdout;
+use crate::charlm::{Checkpoint, SampleOptions, sample};
 
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true, args_override_self = true)]
@@ -33,21 +32,26 @@ pub(crate) struct SampleArgs {
     /// Seed of the draws.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     seed: i64,
-    /// cpu, cuda, cuda:N or auto.
-    #[arg(long, default_value = "cpu", value_parser = parse_device)]
-    device: DeviceRequest,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// A finite number >= 0.
+fn non_negative(s: &str) -> Result<f64, String> {
+    crate::options::Domain::Number { min: 0.0, inclusive: true, below: None }
+        .parse(s)
+        .map(|v| v.as_f64().unwrap_or_default())
 }
 
 pub(crate) fn run(args: SampleArgs) -> Result<Done> {
-    let device = resolve(args.device)?;
-    let checkpoint = Checkpoint::open(&args.checkpoint).context("sample")?;
     let prime = args.prime.unwrap_or_else(|| "\n".into());
     let options = SampleOptions { prime, length: args.length, temperature: args.temperature, top_k: args.top_k };
-    options.validate().context("sample")?;
+    let device = args.device.resolve()?;
+    let checkpoint = Checkpoint::open(&args.checkpoint).context("sample")?;
     let (_vs, mut model) = checkpoint.load_model(device).context("sample")?;
     model.train(false);
     tch::manual_seed(args.seed);
-    let text = sample(&model, &checkpoint.vocab, &options, device).context("sample: --prime")?;
+    let text = sample(&model, &checkpoint.vocab, &options, device).context("sample")?;
     write_stdout(&format!("{}{text}\n", options.prime))?;
     Ok(Done::Success)
 }

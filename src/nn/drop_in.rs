@@ -7,8 +7,8 @@
 use tch::Tensor;
 use tch::nn::{GRUState, LSTMState, Module, RNN};
 
-use crate::nn::recurrent::{RnnBase, pair, single};
-use crate::nn::{Embedding, Gru, Linear, Lstm, Rnn};
+use crate::nn::recurrent::{pair, single};
+use crate::nn::{Embedding, Gru, Linear, Lstm, Recurrent, RecurrentState, Rnn};
 
 /// Unwraps a result the way tch's modules fail: a panic with the error's one-line message.
 fn or_panic<T>(result: anyhow::Result<T>) -> T {
@@ -31,13 +31,12 @@ impl Module for Embedding {
 
 /// Zeros `(layers * directions, batch, size)` for each state tensor, of the parameters' dtype
 /// and device.
-fn zeros(base: &RnnBase, batch: i64) -> Vec<Tensor> {
-    let weight = &base.flat_weights[0];
-    or_panic(base.zero_state(batch, weight.kind(), weight.device()))
+fn zeros(base: &Recurrent, batch: i64) -> Vec<Tensor> {
+    or_panic(base.zero_state(batch)).tensors().into_iter().map(Tensor::shallow_clone).collect()
 }
 
 /// One time step `(batch, features)` as a sequence of length one, in the module's layout.
-fn one_step(base: &RnnBase, input: &Tensor) -> Tensor {
+fn one_step(base: &Recurrent, input: &Tensor) -> Tensor {
     input.unsqueeze(if base.config.batch_first { 1 } else { 0 })
 }
 
@@ -95,3 +94,24 @@ macro_rules! single_state_rnn {
 
 single_state_rnn!(Gru);
 single_state_rnn!(Rnn);
+
+impl RNN for Recurrent {
+    type State = RecurrentState;
+
+    fn zero_state(&self, batch_dim: i64) -> RecurrentState {
+        or_panic(Recurrent::zero_state(self, batch_dim))
+    }
+
+    fn step(&self, input: &Tensor, state: &RecurrentState) -> RecurrentState {
+        self.seq_init(&one_step(self, input), state).1
+    }
+
+    /// Runs the sequence from zeros, in the module's layout (`batch_first` as configured).
+    fn seq(&self, input: &Tensor) -> (Tensor, RecurrentState) {
+        or_panic(self.forward(input, None))
+    }
+
+    fn seq_init(&self, input: &Tensor, state: &RecurrentState) -> (Tensor, RecurrentState) {
+        or_panic(self.forward(input, Some(state)))
+    }
+}

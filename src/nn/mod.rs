@@ -42,7 +42,7 @@ pub use packed::{
     Lengths, PackedSequence, PaddingSide, pack_padded_sequence, pack_sequence, pad_packed_sequence, pad_sequence,
 };
 pub use recurrent::{
-    GatedCellConfig, Gru, GruCell, GruCellConfig, GruConfig, Lstm, LstmCell, LstmCellConfig, LstmConfig, Nonlinearity,
-    Rnn, RnnCell, RnnCellConfig, RnnConfig,
+    GatedCellConfig, Gru, GruCell, GruCellConfig, GruConfig, Lstm, LstmCell, LstmCellConfig, LstmConfig, Mode,
+    Nonlinearity, Recurrent, RecurrentConfig, RecurrentState, Rnn, RnnCell, RnnCellConfig, RnnConfig,
 };
 pub use state_dict::{load_state_dict, load_tensors, save_state_dict};

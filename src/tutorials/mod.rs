@@ -20,7 +20,6 @@
 //! | [`hello_gru_cell`] | 4 | 3.1 with a GRUCell |
 //! | [`packed_sequences`] | 4 | words of different lengths packed into one batch |
 
-pub mod cli;
 pub mod hello;
 pub mod hello_embedding;
 pub mod hello_gru;

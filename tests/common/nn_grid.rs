@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
-use tch_rnn::nn::{PackedSequence, pack_padded_sequence, pad_packed_sequence};
+use tch_rnn::nn::{PackedSequence, RecurrentState, pack_padded_sequence, pad_packed_sequence};
 
 use super::compare::{Exactness, check};
 use super::fixtures::{Fixture, ParityCase, TensorFile};
@@ -206,42 +206,24 @@ fn forward(
         }
         None => None,
     };
-    let (h0, c0) = (input("h0"), input("c0"));
-    let (h0, lstm_state) = (h0.as_ref(), h0.as_ref().zip(c0.as_ref()));
+    let state = initial_state(input("h0"), input("c0"));
     let mut outputs = BTreeMap::new();
-    let finals = |states: Vec<Tensor>, outputs: &mut BTreeMap<&'static str, Tensor>| {
-        outputs.extend(["h_n", "c_n"].into_iter().zip(states));
-    };
     match (module, &packed) {
-        (Module::Rnn(m), None) => {
-            let (output, h) = m.forward(&required("input")?, h0)?;
-            outputs.insert("output", output);
-            finals(vec![h], &mut outputs);
-        }
-        (Module::Rnn(m), Some(p)) => {
-            let (output, h) = m.forward_packed(p, h0)?;
-            packed_outputs(&output, batch_first, &mut outputs)?;
-            finals(vec![h], &mut outputs);
-        }
-        (Module::Gru(m), None) => {
-            let (output, h) = m.forward(&required("input")?, h0)?;
-            outputs.insert("output", output);
-            finals(vec![h], &mut outputs);
-        }
-        (Module::Gru(m), Some(p)) => {
-            let (output, h) = m.forward_packed(p, h0)?;
-            packed_outputs(&output, batch_first, &mut outputs)?;
-            finals(vec![h], &mut outputs);
-        }
-        (Module::Lstm(m), None) => {
-            let (output, (h, c)) = m.forward(&required("input")?, lstm_state)?;
-            outputs.insert("output", output);
-            finals(vec![h, c], &mut outputs);
-        }
-        (Module::Lstm(m), Some(p)) => {
-            let (output, (h, c)) = m.forward_packed(p, lstm_state)?;
-            packed_outputs(&output, batch_first, &mut outputs)?;
-            finals(vec![h, c], &mut outputs);
+        (Module::Recurrent(m), packed) => {
+            let final_state = match packed {
+                None => {
+                    let (output, state) = m.forward(&required("input")?, state.as_ref())?;
+                    outputs.insert("output", output);
+                    state
+                }
+                Some(p) => {
+                    let (output, state) = m.forward_packed(p, state.as_ref())?;
+                    packed_outputs(&output, batch_first, &mut outputs)?;
+                    state
+                }
+            };
+            outputs
+                .extend(["h_n", "c_n"].into_iter().zip(final_state.tensors().into_iter().map(Tensor::shallow_clone)));
         }
         (_, Some(_)) => anyhow::bail!("packed input for a {} module", case.module.kind()),
         (Module::RnnCell(cell), None) => {
@@ -268,6 +250,15 @@ fn forward(
         }
     }
     Ok(outputs)
+}
+
+/// The initial state the exporter gave: `(h0, c0)` for an LSTM, `h0` otherwise, or none.
+fn initial_state(h0: Option<Tensor>, c0: Option<Tensor>) -> Option<RecurrentState> {
+    match (h0, c0) {
+        (Some(h), Some(c)) => Some(RecurrentState::HiddenAndCell(h, c)),
+        (Some(h), None) => Some(RecurrentState::Hidden(h)),
+        (None, _) => None,
+    }
 }
 
 /// A packed output as the exporter stores it: the data and bookkeeping of the PackedSequence,

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use tch::Tensor;
 
 use tch_rnn::nn::{
-    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, GatedCellConfig, Gru, GruCell, GruConfig,
-    Linear, LinearConfig, Lstm, LstmCell, LstmConfig, Nonlinearity, Reduction, Rnn, RnnCell, RnnCellConfig, RnnConfig,
+    CrossEntropyLoss, CrossEntropyLossConfig, Embedding, EmbeddingConfig, GatedCellConfig, GruCell, Linear,
+    LinearConfig, LstmCell, Mode, Nonlinearity, Recurrent, RecurrentConfig, Reduction, RnnCell, RnnCellConfig,
 };
 
 /// One module of a model, registered under `prefix` (the root when empty).
@@ -93,9 +93,8 @@ pub enum ModuleSpec {
 /// A module built from a [`ModuleSpec`].
 #[derive(Debug)]
 pub enum Module {
-    Rnn(Rnn),
-    Lstm(Lstm),
-    Gru(Gru),
+    /// An RNN, LSTM or GRU.
+    Recurrent(Recurrent),
     RnnCell(RnnCell),
     LstmCell(LstmCell),
     GruCell(GruCell),
@@ -108,9 +107,7 @@ impl Module {
     /// A multi-layer recurrent module's parameter names, in its flat-weight order.
     pub fn flat_weight_names(&self) -> Option<Vec<&str>> {
         match self {
-            Module::Rnn(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
-            Module::Lstm(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
-            Module::Gru(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
+            Module::Recurrent(m) => Some(m.named_parameters().map(|(n, _)| n).collect()),
             _ => None,
         }
     }
@@ -118,9 +115,7 @@ impl Module {
     /// Sets a multi-layer recurrent module's train/eval mode; `false` for the others.
     pub fn set_training(&mut self, training: bool) -> bool {
         match self {
-            Module::Rnn(m) => m.train(training),
-            Module::Lstm(m) => m.train(training),
-            Module::Gru(m) => m.train(training),
+            Module::Recurrent(m) => m.train(training),
             _ => return false,
         }
         true
@@ -153,6 +148,53 @@ impl ModuleSpec {
         }
     }
 
+    /// The [`RecurrentConfig`] of an RNN, LSTM or GRU spec (which the typed `RnnConfig`,
+    /// `LstmConfig` and `GruConfig` convert to).
+    fn recurrent_config(&self) -> anyhow::Result<RecurrentConfig> {
+        let (mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size) =
+            match self.clone() {
+                ModuleSpec::Rnn {
+                    input_size,
+                    hidden_size,
+                    num_layers,
+                    nonlinearity,
+                    bias,
+                    batch_first,
+                    dropout,
+                    bidirectional,
+                } => {
+                    let mode = Mode::from(nonlinearity.parse::<Nonlinearity>()?);
+                    (mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0)
+                }
+                ModuleSpec::Lstm {
+                    input_size,
+                    hidden_size,
+                    num_layers,
+                    bias,
+                    batch_first,
+                    dropout,
+                    bidirectional,
+                    proj_size,
+                } => (
+                    Mode::Lstm,
+                    input_size,
+                    hidden_size,
+                    num_layers,
+                    bias,
+                    batch_first,
+                    dropout,
+                    bidirectional,
+                    proj_size,
+                ),
+                ModuleSpec::Gru { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional } => {
+                    (Mode::Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0)
+                }
+                other => anyhow::bail!("{} is not a multi-layer recurrent module", other.kind()),
+            };
+        let base = RecurrentConfig::new(mode, input_size, hidden_size);
+        Ok(RecurrentConfig { num_layers, bias, batch_first, dropout, bidirectional, proj_size, ..base })
+    }
+
     /// Builds the module under `path`. `pretrained` is the table for
     /// `Embedding::from_pretrained`, `class_weight` CrossEntropyLoss's `weight`; each must be
     /// given exactly when the spec asks for it.
@@ -163,55 +205,8 @@ impl ModuleSpec {
         class_weight: Option<Tensor>,
     ) -> anyhow::Result<Module> {
         Ok(match self.clone() {
-            ModuleSpec::Rnn {
-                input_size,
-                hidden_size,
-                num_layers,
-                nonlinearity,
-                bias,
-                batch_first,
-                dropout,
-                bidirectional,
-            } => {
-                let nonlinearity = nonlinearity.parse::<Nonlinearity>()?;
-                let config = RnnConfig {
-                    input_size,
-                    hidden_size,
-                    num_layers,
-                    nonlinearity,
-                    bias,
-                    batch_first,
-                    dropout,
-                    bidirectional,
-                };
-                Module::Rnn(Rnn::new(path, config)?)
-            }
-            ModuleSpec::Lstm {
-                input_size,
-                hidden_size,
-                num_layers,
-                bias,
-                batch_first,
-                dropout,
-                bidirectional,
-                proj_size,
-            } => {
-                let config = LstmConfig {
-                    input_size,
-                    hidden_size,
-                    num_layers,
-                    bias,
-                    batch_first,
-                    dropout,
-                    bidirectional,
-                    proj_size,
-                };
-                Module::Lstm(Lstm::new(path, config)?)
-            }
-            ModuleSpec::Gru { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional } => {
-                let config =
-                    GruConfig { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional };
-                Module::Gru(Gru::new(path, config)?)
+            ModuleSpec::Rnn { .. } | ModuleSpec::Lstm { .. } | ModuleSpec::Gru { .. } => {
+                Module::Recurrent(Recurrent::new(path, self.recurrent_config()?)?)
             }
             ModuleSpec::RnnCell { input_size, hidden_size, bias, nonlinearity } => {
                 let nonlinearity = nonlinearity.parse::<Nonlinearity>()?;

@@ -1,66 +1,70 @@
-//! The multi-layer recurrent base shared by RNN, LSTM and GRU, as PyTorch's `RNNBase`: it creates
-//! the flat weight list with PyTorch's names and order (projections included), initialises it
-//! with U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), validates inputs and states with PyTorch's
-//! checks, makes batched, unbatched and packed input and the initial state fit the native op, and
-//! calls it. The modules differ only in their [`Mode`] and in how they type their state.
+//! [`Recurrent`], the multi-layer recurrent base shared by RNN, LSTM and GRU, as PyTorch's
+//! `RNNBase`: it creates the flat weight list with PyTorch's names and order (projections
+//! included), initialises it with U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), validates
+//! inputs and states with PyTorch's checks, makes batched, unbatched and packed input and the
+//! initial state fit the native op, and calls it. `Rnn`, `Lstm` and `Gru` are typed wrappers
+//! over it that differ only in their [`Mode`] and in how they type their state.
+
+use std::borrow::Borrow;
 
 use anyhow::{Result, bail, ensure};
 use tch::nn::Path;
 use tch::{Kind, Tensor};
 
+use super::config::RecurrentConfig;
 use super::mode::Mode;
+use super::state::RecurrentState;
 use crate::error::guard;
 use crate::nn::check::{ensure_defined, ensure_device, shape};
 use crate::nn::init;
 use crate::nn::packed::PackedSequence;
 use crate::nn::param::{ensure_allocatable, new_parameters};
 
-/// The options every multi-layer recurrent module shares, with PyTorch's meanings.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct BaseConfig {
-    pub input_size: i64,
-    pub hidden_size: i64,
-    pub num_layers: i64,
-    pub bias: bool,
-    pub batch_first: bool,
-    pub dropout: f64,
-    pub bidirectional: bool,
-    /// LSTM only; 0 disables the projection.
-    pub proj_size: i64,
-}
-
-impl BaseConfig {
-    pub fn num_directions(&self) -> i64 {
-        if self.bidirectional { 2 } else { 1 }
-    }
-
-    /// The size of `h`: `proj_size` when projecting, else `hidden_size`.
-    pub fn real_hidden_size(&self) -> i64 {
-        if self.proj_size > 0 { self.proj_size } else { self.hidden_size }
-    }
-}
-
-/// Parameters and validation of a multi-layer recurrent module (PyTorch's `RNNBase`).
+/// Any multi-layer recurrent module, PyTorch's `RNNBase(mode, ...)`: an RNN (tanh or relu), an
+/// LSTM (with projections) or a GRU, chosen by [`RecurrentConfig::mode`], with the parameters,
+/// names, initialisation, checks and native op of the typed [`Rnn`](crate::nn::Rnn),
+/// [`Lstm`](crate::nn::Lstm) and [`Gru`](crate::nn::Gru) (which wrap it) and their bits. Use
+/// it where the kind of layer is data, as `word_language_model` picks `getattr(nn, rnn_type)`.
+///
+/// # Shapes
+/// As the typed modules': input `(L, N, H_in)` (`(N, L, H_in)` with `batch_first`, `(L, H_in)`
+/// unbatched) or a [`PackedSequence`]; the state `(D * num_layers, N, H_out)` for `h` and
+/// `(D * num_layers, N, hidden_size)` for an LSTM's `c`, zeros when omitted.
+///
+/// ```
+/// use tch::{nn::VarStore, Device, Kind, Tensor};
+/// use tch_rnn::nn::{Mode, Recurrent, RecurrentConfig, RecurrentState};
+/// let vs = VarStore::new(Device::Cpu);
+/// let mode: Mode = "LSTM".parse()?;
+/// let lstm = Recurrent::new(vs.root() / "rnn", RecurrentConfig { num_layers: 2, ..RecurrentConfig::new(mode, 4, 8) })?;
+/// let (output, state) = lstm.forward(&Tensor::randn([5, 3, 4], (Kind::Float, Device::Cpu)), None)?;
+/// assert_eq!(output.size(), [5, 3, 8]);
+/// assert!(matches!(state, RecurrentState::HiddenAndCell(..)));
+/// let (_, state) = lstm.forward(&Tensor::randn([2, 3, 4], (Kind::Float, Device::Cpu)), Some(&state.detach()))?;
+/// assert_eq!(state.h().size(), [2, 3, 8]);
+/// # anyhow::Ok(())
+/// ```
 #[derive(Debug)]
-pub(crate) struct RnnBase {
-    pub mode: Mode,
-    pub config: BaseConfig,
+pub struct Recurrent {
+    pub(crate) mode: Mode,
+    pub(crate) config: RecurrentConfig,
     /// The weights in PyTorch's `_flat_weights` order: per layer, per direction,
     /// `weight_ih, weight_hh[, bias_ih, bias_hh][, weight_hr]`.
-    pub flat_weights: Vec<Tensor>,
-    pub flat_weight_names: Vec<String>,
+    pub(crate) flat_weights: Vec<Tensor>,
+    flat_weight_names: Vec<String>,
     /// Train/eval mode: dropout between layers acts only while training (PyTorch's default).
-    pub training: bool,
+    training: bool,
 }
 
-impl RnnBase {
-    /// Registers and initialises the parameters of a `mode` module in PyTorch's order, so that
-    /// the random draws match.
-    pub fn new(path: &Path, mode: Mode, config: BaseConfig) -> Result<Self> {
-        guard(mode.name(), || Self::build(path, mode, config))
+impl Recurrent {
+    /// Creates the module's parameters under `path` and initialises them as PyTorch does, in
+    /// PyTorch's order, so that the random draws match.
+    pub fn new<'a>(path: impl Borrow<Path<'a>>, config: RecurrentConfig) -> Result<Self> {
+        let mode = config.mode;
+        guard(mode.name(), || Self::build(path.borrow(), mode, config))
     }
 
-    fn build(path: &Path, mode: Mode, config: BaseConfig) -> Result<Self> {
+    fn build(path: &Path, mode: Mode, config: RecurrentConfig) -> Result<Self> {
         Self::validate(mode.name(), &config)?;
         let (tensors, elements) = Self::parameter_count(mode, &config);
         ensure_allocatable(path, mode.name(), tensors, elements)?;
@@ -89,7 +93,7 @@ impl RnnBase {
         }
         let flat_weights = new_parameters(path, mode.name(), &specs)?;
         let flat_weight_names = specs.into_iter().map(|(name, _)| name).collect();
-        let mut base = RnnBase { mode, config, flat_weights, flat_weight_names, training: true };
+        let mut base = Recurrent { mode, config, flat_weights, flat_weight_names, training: true };
         base.reset_parameters();
         base.flatten_parameters()?;
         Ok(base)
@@ -132,7 +136,12 @@ impl RnnBase {
         Ok(())
     }
 
-    fn validate(module: &str, c: &BaseConfig) -> Result<()> {
+    fn validate(module: &str, c: &RecurrentConfig) -> Result<()> {
+        ensure!(
+            c.proj_size == 0 || c.mode == Mode::Lstm,
+            "{module}: proj_size argument is only supported for LSTM, not RNN or GRU (got proj_size {})",
+            c.proj_size
+        );
         ensure!(
             (0.0..=1.0).contains(&c.dropout),
             "{module}: dropout should be a number in range [0, 1] representing the probability of an element being zeroed, got {}",
@@ -158,7 +167,7 @@ impl RnnBase {
     /// How many parameter tensors, and values in all, `c` registers (`None` when a count
     /// overflows), computed without building them: a config of 2^40 layers is refused, not
     /// enumerated.
-    fn parameter_count(mode: Mode, c: &BaseConfig) -> (Option<u128>, Option<u128>) {
+    fn parameter_count(mode: Mode, c: &RecurrentConfig) -> (Option<u128>, Option<u128>) {
         let n = |x: i64| u128::try_from(x).ok();
         let (bias, projecting) = (u128::from(c.bias), c.proj_size > 0);
         let directions = n(c.num_directions());
@@ -199,15 +208,69 @@ impl RnnBase {
     }
 
     /// Zeros for every state tensor, `(layers * directions, batch, size)`.
-    pub fn zero_state(&self, batch: i64, kind: Kind, device: tch::Device) -> Result<Vec<Tensor>> {
+    pub(crate) fn zeros(&self, batch: i64, kind: Kind, device: tch::Device) -> Result<Vec<Tensor>> {
         let layers = self.config.num_layers * self.config.num_directions();
         self.state_sizes().map(|size| Ok(Tensor::f_zeros([layers, batch, size], (kind, device))?)).collect()
+    }
+
+    /// The module's options.
+    pub fn config(&self) -> &RecurrentConfig {
+        &self.config
+    }
+
+    /// The zero state for a batch of `batch` sequences, of the parameters' dtype and device
+    /// (what a forward without a state starts from).
+    ///
+    /// ```
+    /// use tch_rnn::nn::{Mode, Recurrent, RecurrentConfig};
+    /// let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    /// let gru = Recurrent::new(vs.root(), RecurrentConfig { num_layers: 3, ..RecurrentConfig::new(Mode::Gru, 2, 5) })?;
+    /// assert_eq!(gru.zero_state(4)?.h().size(), [3, 4, 5]);
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn zero_state(&self, batch: i64) -> Result<RecurrentState> {
+        let weight = &self.flat_weights[0];
+        let zeros = guard(self.mode.name(), || self.zeros(batch, weight.kind(), weight.device()))?;
+        Ok(RecurrentState::from_tensors(self.mode, zeros))
+    }
+
+    /// Runs the whole sequence from `hx` (zeros if `None`): returns the output and the final
+    /// state. See the type's docs for shapes; an `hx` of the wrong kind (`h` for an LSTM) is an
+    /// error.
+    pub fn forward(&self, input: &Tensor, hx: Option<&RecurrentState>) -> Result<(Tensor, RecurrentState)> {
+        let hx = hx.map(|state| state.tensors_for(self.mode)).transpose()?.unwrap_or_default();
+        let (output, state) = self.forward_padded(input, &hx)?;
+        Ok((output, RecurrentState::from_tensors(self.mode, state)))
+    }
+
+    /// Runs a packed batch of sequences of different lengths from `hx` (zeros if `None`):
+    /// returns the output, packed the same way, and the state after each sequence's own last
+    /// step, in the batch order the sequences were given in.
+    ///
+    /// ```
+    /// use tch::{nn::VarStore, Device, Kind, Tensor};
+    /// use tch_rnn::nn::{pack_sequence, Mode, Recurrent, RecurrentConfig};
+    /// let vs = VarStore::new(Device::Cpu);
+    /// let rnn = Recurrent::new(vs.root(), RecurrentConfig::new(Mode::RnnRelu, 4, 2))?;
+    /// let words = [5, 3].map(|len| Tensor::randn([len, 4], (Kind::Float, Device::Cpu)));
+    /// let (output, state) = rnn.forward_packed(&pack_sequence(&words, true)?, None)?;
+    /// assert_eq!((output.data().size(), state.h().size()), (vec![8, 2], vec![1, 2, 2]));
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn forward_packed(
+        &self,
+        input: &PackedSequence,
+        hx: Option<&RecurrentState>,
+    ) -> Result<(PackedSequence, RecurrentState)> {
+        let hx = hx.map(|state| state.tensors_for(self.mode)).transpose()?.unwrap_or_default();
+        let (output, state) = self.forward_packed_list(input, &hx)?;
+        Ok((output, RecurrentState::from_tensors(self.mode, state)))
     }
 
     /// The module's forward on a padded sequence, as PyTorch's: checks `input` and the initial
     /// state `hx` (empty for zeros; one tensor, or `(h, c)` for LSTM), runs the native op and
     /// returns the output and the final state.
-    pub fn forward_padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
+    pub(crate) fn forward_padded(&self, input: &Tensor, hx: &[&Tensor]) -> Result<(Tensor, Vec<Tensor>)> {
         guard(self.mode.name(), || self.padded(input, hx))
     }
 
@@ -246,7 +309,7 @@ impl RnnBase {
         let hx = match hx {
             Some(hx) if is_batched => hx.iter().map(|h| h.shallow_clone()).collect(),
             Some(hx) => hx.iter().map(|h| h.f_unsqueeze(1)).collect::<Result<Vec<_>, _>>()?,
-            None => self.zero_state(input.size()[batch_dim as usize], input.kind(), input.device())?,
+            None => self.zeros(input.size()[batch_dim as usize], input.kind(), input.device())?,
         };
         let seq_dim = 1 - batch_dim;
         ensure!(
@@ -266,7 +329,11 @@ impl RnnBase {
 
     /// The module's forward on a packed sequence, as PyTorch's: the given state is reordered
     /// into packing order for the native op, and the final state back into the caller's order.
-    pub fn forward_packed(&self, packed: &PackedSequence, hx: &[&Tensor]) -> Result<(PackedSequence, Vec<Tensor>)> {
+    pub(crate) fn forward_packed_list(
+        &self,
+        packed: &PackedSequence,
+        hx: &[&Tensor],
+    ) -> Result<(PackedSequence, Vec<Tensor>)> {
         guard(self.mode.name(), || self.packed(packed, hx))
     }
 
@@ -275,7 +342,7 @@ impl RnnBase {
         self.ensure_defined(packed.data(), hx)?;
         let data = packed.data();
         let hx = if hx.is_empty() {
-            self.zero_state(packed.max_batch_size(), data.kind(), data.device())?
+            self.zeros(packed.max_batch_size(), data.kind(), data.device())?
         } else {
             // Each batch entry of the given state belongs to the sequence the user put there.
             hx.iter().map(|h| packed.sort_state(h)).collect::<Result<Vec<_>>>()?
@@ -367,13 +434,38 @@ impl RnnBase {
         }
     }
 
+    /// Sets training mode (`true`, the default) or evaluation mode (`false`), like
+    /// `module.train(mode)`; dropout between layers acts only in training mode.
+    pub fn train(&mut self, mode: bool) {
+        self.training = mode;
+    }
+
+    /// Evaluation mode, like `module.eval()`.
+    pub fn eval(&mut self) {
+        self.train(false);
+    }
+
+    /// Whether the module is in training mode.
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+
     /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
+    ///
+    /// ```
+    /// use tch_rnn::nn::{Mode, Recurrent, RecurrentConfig};
+    /// let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    /// let gru = Recurrent::new(vs.root(), RecurrentConfig { bias: false, ..RecurrentConfig::new(Mode::Gru, 2, 5) })?;
+    /// let names: Vec<&str> = gru.named_parameters().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["weight_ih_l0", "weight_hh_l0"]);
+    /// # anyhow::Ok(())
+    /// ```
     pub fn named_parameters(&self) -> impl Iterator<Item = (&str, &Tensor)> {
         self.flat_weight_names.iter().map(String::as_str).zip(&self.flat_weights)
     }
 
     /// PyTorch's `extra_repr`: the sizes, then only the options that differ from the defaults.
-    pub fn extra_repr(&self) -> String {
+    fn extra_repr(&self) -> String {
         let c = &self.config;
         let mut s = format!("{}, {}", c.input_size, c.hidden_size);
         if c.proj_size != 0 {
@@ -406,26 +498,34 @@ type SingleStateNative =
 type SingleStateNativeData =
     fn(&Tensor, &Tensor, &Tensor, &[Tensor], bool, i64, f64, bool, bool) -> Result<(Tensor, Tensor), tch::TchError>;
 
-/// The methods every multi-layer recurrent module has, PyTorch's `RNNBase` methods and the
-/// `Module` ones, written once for [`Rnn`](crate::nn::Rnn), [`Lstm`](crate::nn::Lstm) and
-/// [`Gru`](crate::nn::Gru) (each keeps its base in a field `base`).
+impl std::fmt::Display for Recurrent {
+    /// PyTorch's module repr, e.g. `LSTM(4, 8, proj_size=2, num_layers=2)` (which, as in
+    /// PyTorch, shows no nonlinearity).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.mode.name(), self.extra_repr())
+    }
+}
+
+/// The methods every typed multi-layer module ([`Rnn`](crate::nn::Rnn),
+/// [`Lstm`](crate::nn::Lstm), [`Gru`](crate::nn::Gru)) takes from the [`Recurrent`] it wraps
+/// in a field `base`, written once.
 macro_rules! recurrent_module_methods {
     ($module:ty) => {
         impl $module {
             /// Sets training mode (`true`, the default) or evaluation mode (`false`), like
             /// `module.train(mode)`; dropout between layers acts only in training mode.
             pub fn train(&mut self, mode: bool) {
-                self.base.training = mode;
+                self.base.train(mode);
             }
 
             /// Evaluation mode, like `module.eval()`.
             pub fn eval(&mut self) {
-                self.train(false);
+                self.base.eval();
             }
 
             /// Whether the module is in training mode.
             pub fn is_training(&self) -> bool {
-                self.base.training
+                self.base.is_training()
             }
 
             /// The parameters in PyTorch's `_flat_weights` order, with their `state_dict` names.
@@ -439,13 +539,17 @@ macro_rules! recurrent_module_methods {
             pub fn flatten_parameters(&self) -> anyhow::Result<()> {
                 self.base.flatten_parameters()
             }
+
+            /// The [`Recurrent`](crate::nn::Recurrent) module this one wraps.
+            pub fn as_recurrent(&self) -> &$crate::nn::Recurrent {
+                &self.base
+            }
         }
 
         impl std::fmt::Display for $module {
-            /// PyTorch's module repr, e.g. `LSTM(4, 8, proj_size=2, num_layers=2)` (which, as in
-            /// PyTorch, shows no nonlinearity).
+            /// PyTorch's module repr, e.g. `LSTM(4, 8, proj_size=2, num_layers=2)`.
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}({})", self.base.mode.name(), self.base.extra_repr())
+                self.base.fmt(f)
             }
         }
     };

@@ -14,6 +14,34 @@ use crate::nn::check::{ensure_defined, ensure_device, shape};
 use crate::nn::init;
 use crate::nn::param::new_parameters;
 
+/// The arguments of `torch.nn.LSTMCell(...)` (and of `torch.nn.GRUCell(...)`), each with
+/// PyTorch's default.
+///
+/// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
+/// `Default` leaves is rejected by the constructors).
+///
+/// ```
+/// use tch_rnn::nn::GatedCellConfig;
+/// let config = GatedCellConfig { input_size: 4, hidden_size: 4, ..Default::default() };
+/// assert!(config.bias);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatedCellConfig {
+    /// The number of expected features in the input `x`. Required.
+    pub input_size: i64,
+    /// The number of features in the hidden state `h` (and, for LSTM, the cell state `c`).
+    /// Required.
+    pub hidden_size: i64,
+    /// Whether the cell uses the biases `b_ih` and `b_hh`. Default: `true`.
+    pub bias: bool,
+}
+
+impl Default for GatedCellConfig {
+    fn default() -> Self {
+        GatedCellConfig { input_size: 0, hidden_size: 0, bias: true }
+    }
+}
+
 /// Parameters and validation of a recurrent cell (PyTorch's `RNNCellBase`).
 #[derive(Debug)]
 pub(crate) struct RnnCellBase {

@@ -7,68 +7,26 @@ use anyhow::Result;
 use tch::Tensor;
 use tch::nn::Path;
 
-use super::base::{BaseConfig, RnnBase, recurrent_module_methods};
+use super::base::{Recurrent, recurrent_module_methods};
+use super::config::typed_recurrent_config;
 use super::mode::Mode;
 use super::state::single;
 use crate::nn::packed::PackedSequence;
 
-/// The arguments of `torch.nn.GRU(...)`, each with PyTorch's default.
-///
-/// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
-/// `Default` leaves is rejected by [`Gru::new`]).
-///
-/// ```
-/// use tch_rnn::nn::GruConfig;
-/// let config = GruConfig { input_size: 10, hidden_size: 8, batch_first: true, ..Default::default() };
-/// assert!(config.bias && config.num_layers == 1 && !config.bidirectional);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GruConfig {
-    /// The number of expected features in the input `x`. Required.
-    pub input_size: i64,
-    /// The number of features in the hidden state `h`. Required.
-    pub hidden_size: i64,
-    /// Number of stacked GRU layers. Default: 1.
-    pub num_layers: i64,
-    /// Whether the layers use the biases `b_ih` and `b_hh`. Default: `true`.
-    pub bias: bool,
-    /// Input and output as `(batch, seq, feature)` instead of `(seq, batch, feature)`; the
-    /// hidden state keeps `(layers * directions, batch, hidden)`. Default: `false`.
-    pub batch_first: bool,
-    /// Dropout probability on the outputs of each layer but the last, applied only in training
-    /// mode. Default: 0.
-    pub dropout: f64,
-    /// A second, reverse-direction pass per layer. Default: `false`.
-    pub bidirectional: bool,
-}
-
-impl Default for GruConfig {
-    fn default() -> Self {
-        GruConfig {
-            input_size: 0,
-            hidden_size: 0,
-            num_layers: 1,
-            bias: true,
-            batch_first: false,
-            dropout: 0.0,
-            bidirectional: false,
-        }
+typed_recurrent_config! {
+    /// The arguments of `torch.nn.GRU(...)`, each with PyTorch's default.
+    ///
+    /// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
+    /// `Default` leaves is rejected by [`Gru::new`]).
+    ///
+    /// ```
+    /// use tch_rnn::nn::GruConfig;
+    /// let config = GruConfig { input_size: 10, hidden_size: 8, batch_first: true, ..Default::default() };
+    /// assert!(config.bias && config.num_layers == 1 && !config.bidirectional);
+    /// ```
+    GruConfig {
     }
-}
-
-impl From<GruConfig> for BaseConfig {
-    fn from(c: GruConfig) -> Self {
-        BaseConfig {
-            input_size: c.input_size,
-            hidden_size: c.hidden_size,
-            num_layers: c.num_layers,
-            bias: c.bias,
-            batch_first: c.batch_first,
-            dropout: c.dropout,
-            bidirectional: c.bidirectional,
-            proj_size: 0,
-        }
-    }
+    |c| mode: Mode::Gru, proj_size: 0
 }
 
 /// A multi-layer GRU, `torch.nn.GRU`. Each layer computes, for every time step,
@@ -106,13 +64,13 @@ impl From<GruConfig> for BaseConfig {
 /// ```
 #[derive(Debug)]
 pub struct Gru {
-    pub(crate) base: RnnBase,
+    pub(crate) base: Recurrent,
 }
 
 impl Gru {
     /// Creates the layer's parameters under `path` and initialises them as PyTorch does.
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: GruConfig) -> Result<Self> {
-        Ok(Gru { base: RnnBase::new(path.borrow(), Mode::Gru, config.into())? })
+        Ok(Gru { base: Recurrent::new(path, config.into())? })
     }
 
     /// Runs the whole sequence: returns `(output, h_n)`. See the type's docs for shapes.
@@ -136,7 +94,7 @@ impl Gru {
     /// # anyhow::Ok(())
     /// ```
     pub fn forward_packed(&self, input: &PackedSequence, h0: Option<&Tensor>) -> Result<(PackedSequence, Tensor)> {
-        let (output, state) = self.base.forward_packed(input, h0.as_slice())?;
+        let (output, state) = self.base.forward_packed_list(input, h0.as_slice())?;
         Ok((output, single(state)))
     }
 }

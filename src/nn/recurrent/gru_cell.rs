@@ -7,10 +7,17 @@ use anyhow::Result;
 use tch::Tensor;
 use tch::nn::Path;
 
-use super::cell_base::RnnCellBase;
-use super::lstm_cell::GruCellConfig;
+use super::cell_base::{GatedCellConfig, RnnCellBase};
 use super::mode::Mode;
 use super::state::single;
+
+/// The arguments of `torch.nn.GRUCell(...)`: [`GatedCellConfig`].
+///
+/// ```
+/// let config = tch_rnn::nn::GruCellConfig { input_size: 4, ..Default::default() };
+/// assert!(config.bias);
+/// ```
+pub type GruCellConfig = GatedCellConfig;
 
 /// A GRU cell, `torch.nn.GRUCell`: one step of [`Gru`](crate::nn::Gru)'s recurrence,
 ///

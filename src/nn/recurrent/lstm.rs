@@ -7,72 +7,29 @@ use anyhow::Result;
 use tch::Tensor;
 use tch::nn::Path;
 
-use super::base::{BaseConfig, RnnBase, recurrent_module_methods};
+use super::base::{Recurrent, recurrent_module_methods};
+use super::config::typed_recurrent_config;
 use super::mode::Mode;
 use super::state::pair;
 use crate::nn::packed::PackedSequence;
 
-/// The arguments of `torch.nn.LSTM(...)`, each with PyTorch's default.
-///
-/// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
-/// `Default` leaves is rejected by [`Lstm::new`]).
-///
-/// ```
-/// use tch_rnn::nn::LstmConfig;
-/// let config = LstmConfig { input_size: 10, hidden_size: 8, num_layers: 2, ..Default::default() };
-/// assert!(config.bias && !config.batch_first && config.proj_size == 0);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LstmConfig {
-    /// The number of expected features in the input `x`. Required.
-    pub input_size: i64,
-    /// The number of features in the hidden state `h` (and the cell state `c`). Required.
-    pub hidden_size: i64,
-    /// Number of stacked LSTM layers. Default: 1.
-    pub num_layers: i64,
-    /// Whether the layers use the biases `b_ih` and `b_hh`. Default: `true`.
-    pub bias: bool,
-    /// Input and output as `(batch, seq, feature)` instead of `(seq, batch, feature)`; the
-    /// states keep `(layers * directions, batch, size)`. Default: `false`.
-    pub batch_first: bool,
-    /// Dropout probability on the outputs of each layer but the last, applied only in training
-    /// mode. Default: 0.
-    pub dropout: f64,
-    /// A second, reverse-direction pass per layer. Default: `false`.
-    pub bidirectional: bool,
-    /// If `> 0`, `h` is projected to this size by a learned `weight_hr_l{k}`
-    /// `(proj_size, hidden_size)` after each step (must be below `hidden_size`). Default: 0.
-    pub proj_size: i64,
-}
-
-impl Default for LstmConfig {
-    fn default() -> Self {
-        LstmConfig {
-            input_size: 0,
-            hidden_size: 0,
-            num_layers: 1,
-            bias: true,
-            batch_first: false,
-            dropout: 0.0,
-            bidirectional: false,
-            proj_size: 0,
-        }
+typed_recurrent_config! {
+    /// The arguments of `torch.nn.LSTM(...)`, each with PyTorch's default.
+    ///
+    /// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
+    /// `Default` leaves is rejected by [`Lstm::new`]).
+    ///
+    /// ```
+    /// use tch_rnn::nn::LstmConfig;
+    /// let config = LstmConfig { input_size: 10, hidden_size: 8, num_layers: 2, ..Default::default() };
+    /// assert!(config.bias && !config.batch_first && config.proj_size == 0);
+    /// ```
+    LstmConfig {
+        /// If `> 0`, `h` is projected to this size by a learned `weight_hr_l{k}`
+        /// `(proj_size, hidden_size)` after each step (must be below `hidden_size`). Default: 0.
+        proj_size: i64 = 0,
     }
-}
-
-impl From<LstmConfig> for BaseConfig {
-    fn from(c: LstmConfig) -> Self {
-        BaseConfig {
-            input_size: c.input_size,
-            hidden_size: c.hidden_size,
-            num_layers: c.num_layers,
-            bias: c.bias,
-            batch_first: c.batch_first,
-            dropout: c.dropout,
-            bidirectional: c.bidirectional,
-            proj_size: c.proj_size,
-        }
-    }
+    |c| mode: Mode::Lstm, proj_size: c.proj_size
 }
 
 /// A multi-layer LSTM, `torch.nn.LSTM`. Each layer computes, for every time step,
@@ -116,13 +73,13 @@ impl From<LstmConfig> for BaseConfig {
 /// ```
 #[derive(Debug)]
 pub struct Lstm {
-    pub(crate) base: RnnBase,
+    pub(crate) base: Recurrent,
 }
 
 impl Lstm {
     /// Creates the layer's parameters under `path` and initialises them as PyTorch does.
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: LstmConfig) -> Result<Self> {
-        Ok(Lstm { base: RnnBase::new(path.borrow(), Mode::Lstm, config.into())? })
+        Ok(Lstm { base: Recurrent::new(path, config.into())? })
     }
 
     /// Runs the whole sequence: returns `(output, (h_n, c_n))`. See the type's docs for shapes.
@@ -152,7 +109,7 @@ impl Lstm {
         hx: Option<(&Tensor, &Tensor)>,
     ) -> Result<(PackedSequence, (Tensor, Tensor))> {
         let hx = hx.map(|(h, c)| [h, c]);
-        let (output, state) = self.base.forward_packed(input, hx.as_slice().as_flattened())?;
+        let (output, state) = self.base.forward_packed_list(input, hx.as_slice().as_flattened())?;
         Ok((output, pair(state)))
     }
 }

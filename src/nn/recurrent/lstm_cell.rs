@@ -7,42 +7,17 @@ use anyhow::Result;
 use tch::Tensor;
 use tch::nn::Path;
 
-use super::cell_base::RnnCellBase;
+use super::cell_base::{GatedCellConfig, RnnCellBase};
 use super::mode::Mode;
 use super::state::pair;
 
-/// The arguments of `torch.nn.LSTMCell(...)` (and of `torch.nn.GRUCell(...)`), each with
-/// PyTorch's default.
-///
-/// `input_size` and `hidden_size` have no default in PyTorch: set them (the zero that
-/// `Default` leaves is rejected by the constructors).
+/// The arguments of `torch.nn.LSTMCell(...)`: [`GatedCellConfig`].
 ///
 /// ```
-/// use tch_rnn::nn::GatedCellConfig;
-/// let config = GatedCellConfig { input_size: 4, hidden_size: 4, ..Default::default() };
-/// assert!(config.bias);
+/// let config = tch_rnn::nn::LstmCellConfig { input_size: 4, hidden_size: 3, bias: false };
+/// assert_eq!(config.hidden_size, 3);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GatedCellConfig {
-    /// The number of expected features in the input `x`. Required.
-    pub input_size: i64,
-    /// The number of features in the hidden state `h` (and, for LSTM, the cell state `c`).
-    /// Required.
-    pub hidden_size: i64,
-    /// Whether the cell uses the biases `b_ih` and `b_hh`. Default: `true`.
-    pub bias: bool,
-}
-
-impl Default for GatedCellConfig {
-    fn default() -> Self {
-        GatedCellConfig { input_size: 0, hidden_size: 0, bias: true }
-    }
-}
-
-/// The arguments of `torch.nn.LSTMCell(...)`.
 pub type LstmCellConfig = GatedCellConfig;
-/// The arguments of `torch.nn.GRUCell(...)`.
-pub type GruCellConfig = GatedCellConfig;
 
 /// An LSTM cell, `torch.nn.LSTMCell`: one step of [`Lstm`](crate::nn::Lstm)'s recurrence,
 ///

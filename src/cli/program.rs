@@ -18,7 +18,7 @@ pub const USAGE: u8 = 2;
 /// #[derive(clap::Parser)]
 /// struct Args { #[arg(long)] seed: i64 }
 /// fn main() -> std::process::ExitCode {
-///     let args: Args = match tch_rnn::command_line::parse("my-program") {
+///     let args: Args = match tch_rnn::cli::program::parse("my-program") {
 ///         Ok(args) => args,
 ///         Err(code) => return code,
 ///     };
@@ -57,7 +57,7 @@ fn usage_error(message: &str) -> String {
 /// the output is discarded, as Python discards it when `sys.stdout` is `None`.)
 ///
 /// ```
-/// tch_rnn::command_line::write_stdout("hello\n")?;
+/// tch_rnn::cli::program::write_stdout("hello\n")?;
 /// # anyhow::Ok(())
 /// ```
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
@@ -73,7 +73,7 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
 /// so, and the line is dropped rather than the program panicking.
 ///
 /// ```
-/// tch_rnn::command_line::note("training stopped");
+/// tch_rnn::cli::program::note("training stopped");
 /// ```
 pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
@@ -83,10 +83,21 @@ pub fn note(line: &str) {
 /// exit code 1.
 ///
 /// ```
-/// let code = tch_rnn::command_line::fail(&anyhow::anyhow!("no such file"));
+/// let code = tch_rnn::cli::program::fail(&anyhow::anyhow!("no such file"));
 /// assert_eq!(code, std::process::ExitCode::FAILURE);
 /// ```
 pub fn fail(e: &anyhow::Error) -> ExitCode {
-    note(&format!("error: {}", crate::error::one_line(e)));
+    fail_with(e, |_| None)
+}
+
+/// [`fail`], with the causes that `tell` knows told its way (see
+/// [`crate::error::one_line_with`]).
+///
+/// ```
+/// let code = tch_rnn::cli::program::fail_with(&anyhow::anyhow!("no such file"), |_| None);
+/// assert_eq!(code, std::process::ExitCode::FAILURE);
+/// ```
+pub fn fail_with(e: &anyhow::Error, tell: impl Fn(&(dyn std::error::Error + 'static)) -> Option<String>) -> ExitCode {
+    note(&format!("error: {}", crate::error::one_line_with(e, tell)));
     ExitCode::FAILURE
 }

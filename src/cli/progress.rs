@@ -2,26 +2,42 @@
 //! per second, time left) when stderr is a terminal, plain lines at intervals when it is not
 //! (a log file, CI), and the validation losses and samples as lines either way.
 
-use crate::command_line::note;
+use crate::charlm::Reporter;
+use crate::cli::program::note;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// The training run's report to the user.
+/// The training run's report to the user, on stderr.
+///
+/// ```
+/// let mut progress = tch_rnn::cli::progress::Progress::default();
+/// tch_rnn::charlm::Reporter::start(&mut progress, 0, 10);
+/// tch_rnn::charlm::Reporter::finish(&mut progress);
+/// ```
+#[derive(Default)]
 pub struct Progress {
     bar: Option<ProgressBar>,
     first_step: i64,
     total_steps: i64,
-    started: Instant,
+    started: Option<Instant>,
     /// Plain mode: a line every this many steps.
     every: i64,
 }
 
 impl Progress {
-    /// A report of steps `first_step + 1 ..= total_steps`.
-    pub fn new(first_step: i64, total_steps: i64) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    /// Training characters per second since the start of this run.
+    fn rate(&self, step: i64, chars_per_step: i64) -> f64 {
+        let elapsed = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        (step - self.first_step) as f64 * chars_per_step as f64 / elapsed.max(1e-9)
+    }
+}
+
+impl Reporter for Progress {
+    /// A bar of steps `first_step + 1 ..= total_steps` when stderr is a terminal.
+    fn start(&mut self, first_step: i64, total_steps: i64) {
+        self.bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total_steps as u64).with_position(first_step as u64);
             bar.set_style(
                 ProgressStyle::with_template("{bar:30} step {pos}/{len}  loss {msg}  {elapsed} elapsed, ETA {eta}")
@@ -30,17 +46,12 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        let every = ((total_steps - first_step) / 20).clamp(1, 100);
-        Progress { bar, first_step, total_steps, started: Instant::now(), every }
-    }
-
-    /// Training characters per second since the start of this run.
-    fn rate(&self, step: i64, chars_per_step: i64) -> f64 {
-        (step - self.first_step) as f64 * chars_per_step as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
+        self.every = ((total_steps - first_step) / 20).clamp(1, 100);
+        (self.first_step, self.total_steps, self.started) = (first_step, total_steps, Some(Instant::now()));
     }
 
     /// After `step`, with the running mean of the training loss.
-    pub fn step(&mut self, step: i64, loss: f64, chars_per_step: i64) {
+    fn step(&mut self, step: i64, loss: f64, chars_per_step: i64) {
         let rate = self.rate(step, chars_per_step);
         match &self.bar {
             Some(bar) => {
@@ -50,7 +61,8 @@ impl Progress {
             None if step % self.every == 0 || step == self.total_steps => {
                 let done = (step - self.first_step) as f64;
                 let left = (self.total_steps - step) as f64;
-                let eta = self.started.elapsed().as_secs_f64() / done.max(1.0) * left;
+                let elapsed = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                let eta = elapsed / done.max(1.0) * left;
                 note(&format!(
                     "step {step}/{}  loss {loss:.4}  {rate:.0} chars/s  ETA {}",
                     self.total_steps,
@@ -62,7 +74,7 @@ impl Progress {
     }
 
     /// A line above the bar (or on its own without one).
-    pub fn println(&self, line: &str) {
+    fn line(&mut self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
             None => note(line),
@@ -70,7 +82,7 @@ impl Progress {
     }
 
     /// Removes the bar.
-    pub fn finish(&self) {
+    fn finish(&mut self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -80,8 +92,8 @@ impl Progress {
 /// `3m02s`, `1h05m`, `12s`.
 ///
 /// ```
-/// assert_eq!(tch_rnn::charlm::format_duration(182.4), "3m02s");
-/// assert_eq!(tch_rnn::charlm::format_duration(3900.0), "1h05m");
+/// assert_eq!(tch_rnn::cli::progress::format_duration(182.4), "3m02s");
+/// assert_eq!(tch_rnn::cli::progress::format_duration(3900.0), "1h05m");
 /// ```
 pub fn format_duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
