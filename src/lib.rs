@@ -7,11 +7,11 @@
 //!   training with exact resume, checkpoints shared with PyTorch, sampling, evaluation; what
 //!   the `tch-rnn` command runs.
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
-//!   library only when CUDA is asked for.
+//!   library only when CUDA is asked for; ATen's CPU capability and GPU count.
 //! - [`error`]: errors as one line, libtorch's C++ frames removed.
-//! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
-//!   capability, `addcmul_`/`addcdiv_` with `value`).
-//!
+//! - [`grad_fn_name`]: the autograd node that produced a tensor, as `grad_fn=<...>` names it
+//!   (through the crate's small C++ shim for the few libtorch calls tch does not expose).
+//! - [`memory`]: how much memory the machine has.
 //! - [`nn`]: `Rnn`, `Lstm`, `Gru`, their cells, packed sequences, `Embedding`, `Linear`,
 //!   `CrossEntropyLoss` with PyTorch's defaults, initialisation draws, `state_dict` names and
 //!   native ops, and strict `load_state_dict` / atomic `save_state_dict` for safetensors files
@@ -45,8 +45,9 @@ pub mod charlm;
 pub mod command_line;
 pub mod device;
 pub mod error;
-pub mod ffi;
+pub(crate) mod ffi;
 mod fsutil;
+pub mod memory;
 pub mod nn;
 pub mod optim;
 pub mod repr;

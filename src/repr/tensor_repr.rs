@@ -1,5 +1,7 @@
-//! The port of `_str_intern`, `_tensor_str` and `_add_suffixes` in torch/_tensor_str.py: the
-//! `tensor(` prefix, the contents, and the `, dtype=..., grad_fn=<...>)` suffixes.
+//! The repr of one tensor, assembled: the `tensor(` prefix, the contents, and the
+//! `, dtype=..., grad_fn=<...>)` suffixes. The port of `_str_intern` (torch's internal
+//! `__str__`; nothing to do with string interning), `_tensor_str` and `_add_suffixes` in
+//! torch/_tensor_str.py.
 
 use tch::{Device, Kind, TchError, Tensor};
 
