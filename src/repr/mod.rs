@@ -79,9 +79,19 @@ pub fn repr_with(tensor: &Tensor, options: &PrintOptions) -> String {
     let printed = catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| tensor_repr::str_intern(tensor, options))));
     match printed {
         Ok(Ok(text)) => text,
-        // libtorch's message without its C++ trace, on one line.
-        Ok(Err(error)) => format!("tensor(<unprintable: {}>)", crate::error::one_line(&error.into())),
+        Ok(Err(error)) => format!("tensor(<unprintable: {}>)", unprintable_reason(error)),
         Err(_) => "tensor(<unprintable>)".to_owned(),
+    }
+}
+
+/// Why the printer could not print a tensor, on one short line: libtorch's message without its
+/// C++ trace, and without the table of every backend that its dispatcher appends when an
+/// operator has no kernel for the tensor's backend (a hundred lines of `registered at ...`).
+fn unprintable_reason(error: tch::TchError) -> String {
+    let line = crate::error::one_line(&error.into());
+    match line.find(" This could be because the operator doesn't exist for this backend") {
+        Some(end) => line[..end].to_owned(),
+        None => line,
     }
 }
 
