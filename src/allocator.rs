@@ -1,5 +1,3 @@
-//! Memory: how freed memory is kept, and how much the machine has.
-//!
 //! How freed memory is kept. A training step frees and allocates the same large buffers (weights'
 //! gradients, activations, Adam's temporaries) again and again; glibc's defaults hand the larger
 //! ones back to the system and take them again every time, page fault by page fault. Measured on
@@ -29,31 +27,5 @@ pub fn retain_freed_memory() -> bool {
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
         false
-    }
-}
-
-/// The machine's physical memory in bytes, `None` where it cannot be asked. Configurations
-/// that need more are refused before anything is allocated.
-///
-/// ```
-/// if let Some(bytes) = tch_rnn::allocator::physical_memory() {
-///     assert!(bytes > 0);
-/// }
-/// ```
-pub fn physical_memory() -> Option<u64> {
-    #[cfg(target_os = "linux")]
-    {
-        unsafe extern "C" {
-            fn sysconf(name: std::ffi::c_int) -> std::ffi::c_long;
-        }
-        const SC_PAGESIZE: std::ffi::c_int = 30;
-        const SC_PHYS_PAGES: std::ffi::c_int = 85;
-        // SAFETY: sysconf only reads system limits.
-        let (pages, page_size) = unsafe { (sysconf(SC_PHYS_PAGES), sysconf(SC_PAGESIZE)) };
-        u64::try_from(pages).ok()?.checked_mul(u64::try_from(page_size).ok()?).filter(|&b| b > 0)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        None
     }
 }

@@ -155,6 +155,34 @@ pub fn cuda_library_loaded() -> bool {
     loaded_library("libtorch_cuda.so").is_some()
 }
 
+/// The instruction set ATen dispatches its CPU kernels to in this process: `"DEFAULT"`,
+/// `"AVX2"` or `"AVX512"` on x86-64 (the `ATEN_CPU_CAPABILITY` environment variable can lower
+/// it), as Python's `torch.backends.cpu.get_cpu_capability()` reports it. Floating-point
+/// results can differ in the last bits from one capability to another.
+///
+/// ```
+/// let capability = tch_rnn::device::cpu_capability();
+/// assert!(!capability.is_empty(), "DEFAULT, AVX2, AVX512, ...");
+/// ```
+pub fn cpu_capability() -> String {
+    crate::ffi::cpu_capability()
+}
+
+/// The number of CUDA GPUs ATen sees, and the warnings libtorch raised while looking (collected
+/// instead of printed, e.g. that no NVIDIA driver was found). This is a CUDA query: call
+/// [`select`] with `cuda` or `auto` before it, or ATen never loads CUDA in this process (see the
+/// module's documentation) and this counts 0.
+///
+/// ```
+/// let device = tch_rnn::device::select("auto")?;
+/// let (gpus, warnings) = tch_rnn::device::cuda_device_count();
+/// assert_eq!(device.is_cuda(), gpus > 0, "{warnings}");
+/// # anyhow::Ok(())
+/// ```
+pub fn cuda_device_count() -> (i64, String) {
+    crate::ffi::cuda_device_count()
+}
+
 /// The path of a loaded shared library called `name`, from `/proc/self/maps`.
 fn loaded_library(name: &str) -> Option<PathBuf> {
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;

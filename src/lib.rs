@@ -9,12 +9,13 @@
 //! - [`cli`]: every command line of the project: the `tch-rnn` command, the tutorial
 //!   examples', and what every program does at its edges (one-line errors, exit codes).
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
-//!   library only when CUDA is asked for.
+//!   library only when CUDA is asked for; ATen's CPU capability and GPU count.
 //! - [`error`]: errors as one line, libtorch's C++ frames removed.
-//! - [`ffi`]: the few libtorch calls tch does not expose (autograd node names, ATen's CPU
-//!   capability, `addcmul_`/`addcdiv_` with `value`).
-//!
-//! - [`nn`]: `Recurrent` (PyTorch's `RNNBase`, any recurrent kind), `Rnn`, `Lstm`, `Gru`, their cells, packed sequences, `Embedding`, `Linear`,
+//! - [`grad_fn_name`]: the autograd node that produced a tensor, as `grad_fn=<...>` names it
+//!   (through the crate's small C++ shim for the few libtorch calls tch does not expose).
+//! - [`memory`]: how much memory the machine has.
+//! - [`nn`]: `Recurrent` (PyTorch's `RNNBase`, any recurrent kind), `Rnn`, `Lstm`, `Gru`, their
+//!   cells, packed sequences, `Embedding`, `Linear`,
 //!   `CrossEntropyLoss` with PyTorch's defaults, initialisation draws, `state_dict` names and
 //!   native ops, and strict `load_state_dict` / atomic `save_state_dict` for safetensors files
 //!   shared with PyTorch; they also implement tch's `Module` and `RNN` traits.
@@ -49,8 +50,9 @@ pub mod charlm;
 pub mod cli;
 pub mod device;
 pub mod error;
-pub mod ffi;
+pub(crate) mod ffi;
 mod fsutil;
+pub mod memory;
 pub mod nn;
 pub mod optim;
 pub mod options;

@@ -33,7 +33,7 @@ fn device() -> Device {
 fn gpu_1_device_detection() {
     let device = device();
     let loaded = tch_rnn::device::cuda_library_loaded();
-    let (gpus, warnings) = if device.is_cuda() { tch_rnn::ffi::cuda_device_count() } else { (0, String::new()) };
+    let (gpus, warnings) = if device.is_cuda() { tch_rnn::device::cuda_device_count() } else { (0, String::new()) };
     let cudnn = device.is_cuda() && tch::Cuda::cudnn_is_available();
     report(&format!(
         "gpu-check device: {device:?}; libtorch_cuda.so loaded: {loaded}; GPUs: {gpus}; cuDNN: {cudnn} {warnings}"

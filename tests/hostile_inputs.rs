@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{check_err, randn, rng_lock};
+use common::{LIBTORCH_TEXT, check_err, randn, rng_lock};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 use tch_rnn::nn::{
@@ -374,6 +374,22 @@ fn adam_follows_pytorch_rules_for_parameters() {
     assert!(adam.state(0).is_none(), "a refused set_states set part of the state");
     bad("clip_grad_norm_ to NaN", "clip_grad_norm_", || clip_grad_norm_(&[w.shallow_clone()], f64::NAN));
     bad("clip_grad_norm_ to -1", "clip_grad_norm_", || clip_grad_norm_(&[w.shallow_clone()], -1.0));
+}
+
+#[test]
+fn tensors_the_printer_cannot_read_print_one_line_without_libtorch_text() {
+    use tch_rnn::repr::Repr;
+    let quantized = Tensor::from_slice(&[1.0f32, 2.0]).quantize_per_tensor(0.1, 10, Kind::QUInt8);
+    let mkldnn = Tensor::ones([2, 2], (Kind::Float, CPU)).to_mkldnn();
+    for (what, tensor, needle) in [("quantized", &quantized, "got torch.quint8"), ("MKL-DNN", &mkldnn, "'MkldnnCPU'")] {
+        let printed = format!("{}", Repr(tensor));
+        assert!(printed.starts_with("tensor(<unprintable: ") && printed.contains(needle), "{what}: {printed}");
+        assert_eq!(printed.lines().count(), 1, "{what}: not one line:\n{printed}");
+        assert!(printed.len() < 300, "{what}: {} characters:\n{printed}", printed.len());
+        for raw in LIBTORCH_TEXT {
+            assert!(!printed.contains(raw), "{what}: libtorch's text leaked into the repr:\n{printed}");
+        }
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ use common::init_check::{check_all, init_exactness};
 use common::{Fixture, Stats, build_model, compare_bits, report, rng_lock};
 use tch::Device;
 use tch::nn::VarStore;
-use tch_rnn::ffi::cpu_capability;
+use tch_rnn::device::cpu_capability;
 
 #[test]
 fn initialisation_matches_pytorch() {

@@ -35,7 +35,7 @@ pub(crate) fn ensure_allocatable(
         );
     };
     if path.device() == tch::Device::Cpu
-        && let Some(memory) = crate::allocator::physical_memory()
+        && let Some(memory) = crate::memory::physical_memory()
     {
         ensure!(
             bytes <= u128::from(memory),

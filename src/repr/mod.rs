@@ -4,8 +4,9 @@
 //!
 //! The code ports torch/_tensor_str.py piece by piece: [`PrintOptions`] is `PRINT_OPTS`, the
 //! formatter module `_Formatter`, the layout module `_tensor_str_with_formatter` and
-//! `_vector_str`, the summarize module `get_summarized_data`, and the intern module
-//! `_str_intern` with its suffixes (`dtype=`, `device=`, `grad_fn=`, `requires_grad=`).
+//! `_vector_str`, the summarize module `get_summarized_data`, and the tensor_repr module
+//! `_str_intern` (torch's internal `__str__`) with its suffixes (`dtype=`, `device=`,
+//! `grad_fn=`, `requires_grad=`).
 //! tests/repr_parity.rs compares it with torch's own output, exported by
 //! scripts/export_repr.py.
 //!
@@ -22,12 +23,12 @@
 mod dtype;
 mod element;
 mod formatter;
-mod intern;
 mod layout;
 mod options;
 mod python_format;
 mod size;
 mod summarize;
+mod tensor_repr;
 mod values;
 
 use std::fmt;
@@ -75,11 +76,22 @@ pub fn repr_with(tensor: &Tensor, options: &PrintOptions) -> String {
     }
     // Like torch, print under no_grad; catch_unwind guards against tch accessors that panic
     // where libtorch throws.
-    let printed = catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| intern::str_intern(tensor, options))));
+    let printed = catch_unwind(AssertUnwindSafe(|| tch::no_grad(|| tensor_repr::str_intern(tensor, options))));
     match printed {
         Ok(Ok(text)) => text,
-        Ok(Err(error)) => format!("tensor(<unprintable: {error}>)"),
+        Ok(Err(error)) => format!("tensor(<unprintable: {}>)", unprintable_reason(error)),
         Err(_) => "tensor(<unprintable>)".to_owned(),
+    }
+}
+
+/// Why the printer could not print a tensor, on one short line: libtorch's message without its
+/// C++ trace, and without the table of every backend that its dispatcher appends when an
+/// operator has no kernel for the tensor's backend (a hundred lines of `registered at ...`).
+fn unprintable_reason(error: tch::TchError) -> String {
+    let line = crate::error::one_line(&error.into());
+    match line.find(" This could be because the operator doesn't exist for this backend") {
+        Some(end) => line[..end].to_owned(),
+        None => line,
     }
 }
 

@@ -13,7 +13,23 @@ fn undefined_tensors_print_as_undefined() {
 #[test]
 fn unsupported_tensors_print_without_panicking() {
     let quantized = Tensor::from_slice(&[1.0f32, 2.0]).quantize_per_tensor(0.1, 10, Kind::QInt8);
-    assert!(repr(&quantized).starts_with("tensor("));
+    assert_eq!(
+        repr(&quantized),
+        "tensor(<unprintable: tensor kind error: expected a dtype this printer supports, got torch.qint8 \
+         (quantized tensors are not printed)>)"
+    );
+}
+
+#[test]
+fn libtorch_refusals_print_as_one_short_line() {
+    // libtorch cannot read an MKL-DNN tensor's elements: its refusal, a dispatcher message with a
+    // table of every backend, is cut to its first sentence, without C++ text.
+    let mkldnn = Tensor::ones([2, 2], tch::kind::FLOAT_CPU).to_mkldnn();
+    let printed = repr(&mkldnn);
+    assert!(printed.starts_with("tensor(<unprintable: Could not run 'aten::"), "{printed}");
+    assert!(printed.ends_with(" backend.>)"), "{printed}");
+    assert_eq!(printed.lines().count(), 1, "{printed}");
+    assert!(!printed.contains("registered at") && !printed.contains("c10::"), "{printed}");
 }
 
 #[test]

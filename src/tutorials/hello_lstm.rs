@@ -59,7 +59,7 @@ impl Model {
 
     /// Logits `(batch_size * seq_len, num_class)` for indices `x` `(batch_size, seq_len)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let hidden = Tensor::zeros([NUM_LAYERS, x.size()[0], HIDDEN_SIZE], (Kind::Float, x.device())); // (num_layers, batch_size, hidden_size), where x is
+        let hidden = Tensor::zeros([NUM_LAYERS, x.size()[0], HIDDEN_SIZE], (Kind::Float, x.device())); // (num_layers, batch_size, hidden_size)
         let x = self.emb.forward(x)?; // (batch_size, seq_len, embedding_size)
         let (x, _) = self.rnn.forward(&x, Some((&hidden, &hidden.zeros_like())))?; // (batch_size, seq_len, hidden_size)
         let x = self.fc.forward(&x)?; // (batch_size, seq_len, num_class)

@@ -1,5 +1,7 @@
-//! The port of `_str_intern`, `_tensor_str` and `_add_suffixes` in torch/_tensor_str.py: the
-//! `tensor(` prefix, the contents, and the `, dtype=..., grad_fn=<...>)` suffixes.
+//! The repr of one tensor, assembled: the `tensor(` prefix, the contents, and the
+//! `, dtype=..., grad_fn=<...>)` suffixes. The port of `_str_intern` (torch's internal
+//! `__str__`; nothing to do with string interning), `_tensor_str` and `_add_suffixes` in
+//! torch/_tensor_str.py.
 
 use tch::{Device, Kind, TchError, Tensor};
 
@@ -17,6 +19,15 @@ const PREFIX: &str = "tensor(";
 
 /// `_str_intern(tensor)`: the whole repr of a defined tensor.
 pub(crate) fn str_intern(tensor: &Tensor, options: &PrintOptions) -> Result<String, TchError> {
+    let kind = tensor.f_kind()?;
+    if matches!(kind, Kind::QInt8 | Kind::QUInt8 | Kind::QInt32) {
+        // torch prints the dequantized values with the quantization parameters; libtorch's own
+        // refusals on the way there would name some internal step instead.
+        return Err(TchError::Kind(format!(
+            "expected a dtype this printer supports, got {} (quantized tensors are not printed)",
+            dtype_name(kind)
+        )));
+    }
     let indent = PREFIX.len();
     let mut suffixes: Vec<String> = device_suffix(tensor.device()).into_iter().collect();
     let is_sparse = tensor.is_sparse();
