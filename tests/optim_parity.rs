@@ -43,7 +43,12 @@ fn a_run_saved_and_loaded_mid_way_continues_on_the_same_bits() {
     let mut stats = Stats::default();
     let failures = runs.check_round_trips(&mut stats);
     report(&stats.summary("optim_parity round trips"));
-    assert!(failures.is_empty(), "{} difference(s) after a state_dict round trip:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} difference(s) after a state_dict round trip:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(stats.bit_identical, stats.tensors);
 }
 
@@ -71,7 +76,10 @@ fn invalid_hyper_parameters_are_one_line_errors() {
         (SGDConfig { momentum: -0.5, ..Default::default() }, "Invalid momentum value: -0.5"),
         (SGDConfig { weight_decay: -1.0, ..Default::default() }, "Invalid weight_decay value: -1"),
         (SGDConfig { dampening: f64::NAN, ..Default::default() }, "Invalid dampening value: NaN"),
-        (SGDConfig { nesterov: true, ..Default::default() }, "Nesterov momentum requires a momentum and zero dampening"),
+        (
+            SGDConfig { nesterov: true, ..Default::default() },
+            "Nesterov momentum requires a momentum and zero dampening",
+        ),
         (
             SGDConfig { nesterov: true, momentum: 0.9, dampening: 0.1, ..Default::default() },
             "Nesterov momentum requires a momentum and zero dampening",
@@ -83,7 +91,10 @@ fn invalid_hyper_parameters_are_one_line_errors() {
         SGD::new(vec![], Default::default())
     });
     check_err("a parameter in two groups", "AdamW", &["parameter 1 is parameter 0 again"], || {
-        AdamW::with_groups(vec![(vec![w.shallow_clone()], Default::default()), (vec![w.shallow_clone()], Default::default())])
+        AdamW::with_groups(vec![
+            (vec![w.shallow_clone()], Default::default()),
+            (vec![w.shallow_clone()], Default::default()),
+        ])
     });
     check_err("a group with a bad lr", "Adam", &["Invalid learning rate: -2"], || {
         let bad = AdamConfig { lr: -2.0, ..Default::default() };
@@ -91,7 +102,9 @@ fn invalid_hyper_parameters_are_one_line_errors() {
     });
 
     let mut sgd = SGD::new(vec![w.shallow_clone()], SGDConfig { lr: 0.1, ..Default::default() }).unwrap();
-    check_err("StepLR step_size 0", "StepLR", &["step_size must be at least 1, got 0"], || StepLR::new(&mut sgd, 0, 0.1));
+    check_err("StepLR step_size 0", "StepLR", &["step_size must be at least 1, got 0"], || {
+        StepLR::new(&mut sgd, 0, 0.1)
+    });
     check_err("ExponentialLR gamma NaN", "ExponentialLR", &["gamma must be finite"], || {
         ExponentialLR::new(&mut sgd, f64::NAN)
     });
@@ -102,7 +115,10 @@ fn invalid_hyper_parameters_are_one_line_errors() {
     for (config, needle) in [
         (ReduceLROnPlateauConfig { factor: 1.0, ..Default::default() }, "Factor should be < 1.0."),
         (ReduceLROnPlateauConfig { factor: f64::NAN, ..Default::default() }, "Factor should be < 1.0."),
-        (ReduceLROnPlateauConfig { min_lr: MinLr::PerGroup(vec![0.0, 0.1]), ..Default::default() }, "expected 1 min_lrs, got 2"),
+        (
+            ReduceLROnPlateauConfig { min_lr: MinLr::PerGroup(vec![0.0, 0.1]), ..Default::default() },
+            "expected 1 min_lrs, got 2",
+        ),
         (ReduceLROnPlateauConfig { patience: -1, ..Default::default() }, "patience must not be negative"),
         (ReduceLROnPlateauConfig { cooldown: -2, ..Default::default() }, "cooldown must not be negative"),
     ] {
@@ -110,9 +126,12 @@ fn invalid_hyper_parameters_are_one_line_errors() {
     }
     // A scheduler made for one group, stepping an optimizer with two: refused, nothing changed.
     let mut scheduler = StepLR::new(&mut sgd, 1, 0.5).unwrap();
-    let mut two = SGD::with_groups(vec![(vec![param(&[1])], SGDConfig::default()), (vec![param(&[1])], SGDConfig::default())])
-        .unwrap();
-    check_err("StepLR on another optimizer", "StepLR", &["the optimizer has 2 parameter group(s)"], || scheduler.step(&mut two));
+    let mut two =
+        SGD::with_groups(vec![(vec![param(&[1])], SGDConfig::default()), (vec![param(&[1])], SGDConfig::default())])
+            .unwrap();
+    check_err("StepLR on another optimizer", "StepLR", &["the optimizer has 2 parameter group(s)"], || {
+        scheduler.step(&mut two)
+    });
     assert_eq!((scheduler.last_epoch(), two.param_groups()[0].lr), (0, 1e-3));
 }
 
@@ -143,51 +162,107 @@ fn bad_optimizer_state_dicts_are_refused_and_change_nothing() {
     let last = *good.state.keys().last().unwrap();
     let float = |shape: &[i64]| Tensor::zeros(shape, (Kind::Float, tch::Device::Cpu));
     let cases: Vec<(&str, OptimizerStateDict, Vec<&str>)> = vec![
-        ("a moment of the wrong shape", alter(&good, |s| {
-            s.state.get_mut(&last).unwrap().insert("exp_avg".into(), float(&[3, 3]));
-        }), vec!["state of parameter 10", "'exp_avg' is Float [3, 3]"]),
-        ("a moment of the wrong dtype", alter(&good, |s| {
-            let t = s.state[&last]["exp_avg_sq"].to_kind(Kind::Double);
-            s.state.get_mut(&last).unwrap().insert("exp_avg_sq".into(), t);
-        }), vec!["'exp_avg_sq' is Double"]),
-        ("an unknown state entry", alter(&good, |s| {
-            let t = s.state[&last]["exp_avg"].copy();
-            s.state.get_mut(&last).unwrap().insert("momentum_buffer".into(), t);
-        }), vec!["unknown state entry 'momentum_buffer'"]),
-        ("amsgrad's maximum missing", alter(&good, |s| {
-            s.state.get_mut(&0).unwrap().remove("max_exp_avg_sq");
-        }), vec!["state of parameter 0: missing 'max_exp_avg_sq'"]),
-        ("an int64 step", alter(&good, |s| {
-            s.state.get_mut(&last).unwrap().insert("step".into(), Tensor::from(3i64));
-        }), vec!["'step' must be a float32 scalar"]),
-        ("the state of no parameter", alter(&good, |s| {
-            let entry = s.state[&last].iter().map(|(k, t)| (k.clone(), t.copy())).collect();
-            s.state.insert(99, entry);
-        }), vec!["state of parameter 99, which no param_group lists"]),
-        ("an unknown group entry", alter(&good, |s| {
-            s.param_groups[1].insert("nesterov".into(), Value::Bool(true));
-        }), vec!["param_groups[1]: unknown entry 'nesterov'"]),
-        ("a missing group entry", alter(&good, |s| {
-            s.param_groups[1].remove("eps");
-        }), vec!["param_groups[1]: missing 'eps'"]),
-        ("a group entry of the wrong type", alter(&good, |s| {
-            s.param_groups[1].insert("amsgrad".into(), Value::Int(1));
-        }), vec!["'amsgrad' must be a bool, got 1"]),
-        ("an invalid learning rate", alter(&good, |s| {
-            s.param_groups[1].insert("lr".into(), Value::Float(-1.0));
-        }), vec!["Invalid learning rate: -1 (in param_groups[1])"]),
-        ("foreach", alter(&good, |s| {
-            s.param_groups[1].insert("foreach".into(), Value::Bool(true));
-        }), vec!["foreach=True is not supported"]),
-        ("AdamW's state", alter(&good, |s| {
-            s.param_groups[1].insert("decoupled_weight_decay".into(), Value::Bool(true));
-        }), vec!["is AdamW's state; load it into AdamW"]),
-        ("one group fewer", alter(&good, |s| {
-            s.param_groups.pop();
-        }), vec!["loaded state dict has a different number of parameter groups (1, the optimizer has 2)"]),
-        ("a group of another size", alter(&good, |s| {
-            s.param_groups[1].insert("params".into(), Value::List(vec![Value::Int(9)]));
-        }), vec!["doesn't match the size of optimizer's group"]),
+        (
+            "a moment of the wrong shape",
+            alter(&good, |s| {
+                s.state.get_mut(&last).unwrap().insert("exp_avg".into(), float(&[3, 3]));
+            }),
+            vec!["state of parameter 10", "'exp_avg' is Float [3, 3]"],
+        ),
+        (
+            "a moment of the wrong dtype",
+            alter(&good, |s| {
+                let t = s.state[&last]["exp_avg_sq"].to_kind(Kind::Double);
+                s.state.get_mut(&last).unwrap().insert("exp_avg_sq".into(), t);
+            }),
+            vec!["'exp_avg_sq' is Double"],
+        ),
+        (
+            "an unknown state entry",
+            alter(&good, |s| {
+                let t = s.state[&last]["exp_avg"].copy();
+                s.state.get_mut(&last).unwrap().insert("momentum_buffer".into(), t);
+            }),
+            vec!["unknown state entry 'momentum_buffer'"],
+        ),
+        (
+            "amsgrad's maximum missing",
+            alter(&good, |s| {
+                s.state.get_mut(&0).unwrap().remove("max_exp_avg_sq");
+            }),
+            vec!["state of parameter 0: missing 'max_exp_avg_sq'"],
+        ),
+        (
+            "an int64 step",
+            alter(&good, |s| {
+                s.state.get_mut(&last).unwrap().insert("step".into(), Tensor::from(3i64));
+            }),
+            vec!["'step' must be a float32 scalar"],
+        ),
+        (
+            "the state of no parameter",
+            alter(&good, |s| {
+                let entry = s.state[&last].iter().map(|(k, t)| (k.clone(), t.copy())).collect();
+                s.state.insert(99, entry);
+            }),
+            vec!["state of parameter 99, which no param_group lists"],
+        ),
+        (
+            "an unknown group entry",
+            alter(&good, |s| {
+                s.param_groups[1].insert("nesterov".into(), Value::Bool(true));
+            }),
+            vec!["param_groups[1]: unknown entry 'nesterov'"],
+        ),
+        (
+            "a missing group entry",
+            alter(&good, |s| {
+                s.param_groups[1].remove("eps");
+            }),
+            vec!["param_groups[1]: missing 'eps'"],
+        ),
+        (
+            "a group entry of the wrong type",
+            alter(&good, |s| {
+                s.param_groups[1].insert("amsgrad".into(), Value::Int(1));
+            }),
+            vec!["'amsgrad' must be a bool, got 1"],
+        ),
+        (
+            "an invalid learning rate",
+            alter(&good, |s| {
+                s.param_groups[1].insert("lr".into(), Value::Float(-1.0));
+            }),
+            vec!["Invalid learning rate: -1 (in param_groups[1])"],
+        ),
+        (
+            "foreach",
+            alter(&good, |s| {
+                s.param_groups[1].insert("foreach".into(), Value::Bool(true));
+            }),
+            vec!["foreach=True is not supported"],
+        ),
+        (
+            "AdamW's state",
+            alter(&good, |s| {
+                s.param_groups[1].insert("decoupled_weight_decay".into(), Value::Bool(true));
+            }),
+            vec!["is AdamW's state; load it into AdamW"],
+        ),
+        (
+            "one group fewer",
+            alter(&good, |s| {
+                s.param_groups.pop();
+            }),
+            vec!["loaded state dict has a different number of parameter groups (1, the optimizer has 2)"],
+        ),
+        (
+            "a group of another size",
+            alter(&good, |s| {
+                s.param_groups[1].insert("params".into(), Value::List(vec![Value::Int(9)]));
+            }),
+            vec!["doesn't match the size of optimizer's group"],
+        ),
     ];
     for (what, bad, needles) in &cases {
         refused(what, adam.as_mut(), bad, needles);
@@ -204,7 +279,12 @@ fn bad_optimizer_state_dicts_are_refused_and_change_nothing() {
         s.param_groups[1].insert("momentum".into(), Value::Float(0.0));
         s.param_groups[1].insert("nesterov".into(), Value::Bool(false));
     });
-    refused("a momentum buffer without momentum", sgd.as_mut(), &no_momentum, &["a momentum_buffer, but the group has no momentum"]);
+    refused(
+        "a momentum buffer without momentum",
+        sgd.as_mut(),
+        &no_momentum,
+        &["a momentum_buffer, but the group has no momentum"],
+    );
     let nesterov_dampening = alter(&good, |s| {
         s.param_groups[1].insert("dampening".into(), Value::Float(0.5));
     });
@@ -225,11 +305,26 @@ fn bad_scheduler_state_dicts_are_refused_and_change_nothing() {
         ("steplr_sgd", "an unknown entry", ("verbose", Some(Value::Bool(false))), "unknown entry 'verbose'"),
         ("steplr_sgd", "a missing entry", ("gamma", None), "missing 'gamma'"),
         ("steplr_sgd", "step_size 0", ("step_size", Some(Value::Int(0))), "step_size must be at least 1, got 0"),
-        ("exponentiallr_adam", "a float epoch", ("last_epoch", Some(Value::Float(7.0))), "'last_epoch' must be an int, got 7.0"),
-        ("cosine_adamw", "base_lrs not a list", ("base_lrs", Some(Value::Float(0.1))), "'base_lrs' must be a list of numbers"),
+        (
+            "exponentiallr_adam",
+            "a float epoch",
+            ("last_epoch", Some(Value::Float(7.0))),
+            "'last_epoch' must be an int, got 7.0",
+        ),
+        (
+            "cosine_adamw",
+            "base_lrs not a list",
+            ("base_lrs", Some(Value::Float(0.1))),
+            "'base_lrs' must be a list of numbers",
+        ),
         ("cosine_adamw", "T_max negative", ("T_max", Some(Value::Int(-1))), "T_max must be at least 1, got -1"),
         ("plateau_adam_max_abs", "mode median", ("mode", Some(Value::from("median"))), "mode median is unknown!"),
-        ("plateau_adam_max_abs", "threshold mode", ("threshold_mode", Some(Value::from("x"))), "threshold mode x is unknown!"),
+        (
+            "plateau_adam_max_abs",
+            "threshold mode",
+            ("threshold_mode", Some(Value::from("x"))),
+            "threshold mode x is unknown!",
+        ),
         ("plateau_adam_max_abs", "factor 2", ("factor", Some(Value::Float(2.0))), "Factor should be < 1.0."),
         ("plateau_adam_max_abs", "no best", ("best", None), "missing 'best'"),
     ] {

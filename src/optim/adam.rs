@@ -160,7 +160,7 @@ impl GroupConfig for AdamGroup {
         ]
     }
 
-    fn from_fields(&self, fields: &Fields, lr: f64) -> Result<Self> {
+    fn read(&self, fields: &Fields, lr: f64) -> Result<Self> {
         let config = AdamConfig {
             lr,
             betas: fields.f64_pair("betas")?,
@@ -188,8 +188,11 @@ impl GroupConfig for AdamGroup {
 
 impl ParamState<AdamGroup> for AdamState {
     fn to_tensors(&self) -> Vec<(&'static str, Tensor)> {
-        let mut tensors =
-            vec![("step", Tensor::from(self.step)), ("exp_avg", self.exp_avg.copy()), ("exp_avg_sq", self.exp_avg_sq.copy())];
+        let mut tensors = vec![
+            ("step", Tensor::from(self.step)),
+            ("exp_avg", self.exp_avg.copy()),
+            ("exp_avg_sq", self.exp_avg_sq.copy()),
+        ];
         tensors.extend(self.max_exp_avg_sq.as_ref().map(|m| ("max_exp_avg_sq", m.copy())));
         tensors
     }

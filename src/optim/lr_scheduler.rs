@@ -408,7 +408,8 @@ impl CosineAnnealingLR {
                 let cos = (PI / t).cos();
                 (s.base_lrs.iter().zip(lrs)).map(|(base_lr, lr)| lr + (base_lr - eta_min) * (1.0 - cos) / 2.0).collect()
             } else {
-                let ratio = (1.0 + (PI * last_epoch as f64 / t).cos()) / (1.0 + (PI * (last_epoch - 1) as f64 / t).cos());
+                let ratio =
+                    (1.0 + (PI * last_epoch as f64 / t).cos()) / (1.0 + (PI * (last_epoch - 1) as f64 / t).cos());
                 lrs.iter().map(|lr| ratio * (lr - eta_min) + eta_min).collect()
             }
         })
@@ -566,16 +567,13 @@ impl ReduceLROnPlateau {
     /// # anyhow::Ok(())
     /// ```
     pub fn new(optimizer: &mut (impl Optimizer + ?Sized), config: ReduceLROnPlateauConfig) -> Result<Self> {
-        let ReduceLROnPlateauConfig { mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps } = config;
+        let ReduceLROnPlateauConfig { mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps } =
+            config;
         let groups = optimizer.param_groups().len();
         let (default_min_lr, min_lrs) = match min_lr {
             MinLr::All(min_lr) => (Some(min_lr), vec![min_lr; groups]),
             MinLr::PerGroup(min_lrs) => {
-                ensure!(
-                    min_lrs.len() == groups,
-                    "ReduceLROnPlateau: expected {groups} min_lrs, got {}",
-                    min_lrs.len()
-                );
+                ensure!(min_lrs.len() == groups, "ReduceLROnPlateau: expected {groups} min_lrs, got {}", min_lrs.len());
                 (None, min_lrs)
             }
         };
@@ -627,7 +625,8 @@ impl ReduceLROnPlateau {
     pub fn step(&mut self, optimizer: &mut (impl Optimizer + ?Sized), metric: f64) -> Result<()> {
         let current = metric;
         let epoch = self.last_epoch + 1;
-        let (mut best, mut num_bad_epochs, mut cooldown_counter) = (self.best, self.num_bad_epochs, self.cooldown_counter);
+        let (mut best, mut num_bad_epochs, mut cooldown_counter) =
+            (self.best, self.num_bad_epochs, self.cooldown_counter);
         if self.is_better(current, best) {
             best = current;
             num_bad_epochs = 0;

@@ -32,11 +32,15 @@
 //!     sgd.step()?;
 //!     scheduler.step(&mut sgd)?;
 //! }
+//! // Save mid-run; load into fresh objects (scheduler made first, as in PyTorch); continue.
 //! let (saved, schedule) = (sgd.state_dict(), scheduler.state_dict());
 //! assert!(saved.state[&0].contains_key("momentum_buffer"));
 //! let mut resumed = SGD::new(vec![w.shallow_clone()], SGDConfig::default())?;
+//! let mut resumed_scheduler = CosineAnnealingLR::new(&mut resumed, 10, 0.0)?;
 //! resumed.load_state_dict(&saved)?;
+//! resumed_scheduler.load_state_dict(&schedule)?;
 //! assert_eq!(resumed.param_groups()[0].lr, scheduler.last_lr()[0]);
+//! assert_eq!(resumed_scheduler.last_epoch(), 3);
 //! # anyhow::Ok(())
 //! ```
 

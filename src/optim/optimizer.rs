@@ -318,7 +318,7 @@ pub(crate) trait GroupConfig: Copy {
     fn to_values(&self) -> Vec<(&'static str, Value)>;
     /// Reads a group saved by [`GroupConfig::to_values`] (or by PyTorch); `self` is the group's
     /// current configuration (for what the optimizer fixes, such as AdamW's decoupling).
-    fn from_fields(&self, fields: &Fields, lr: f64) -> Result<Self>;
+    fn read(&self, fields: &Fields, lr: f64) -> Result<Self>;
 }
 
 /// The state of one parameter, as the shared machinery needs it.
@@ -327,7 +327,8 @@ pub(crate) trait ParamState<C>: Sized {
     fn to_tensors(&self) -> Vec<(&'static str, Tensor)>;
     /// Reads a state saved by [`ParamState::to_tensors`] (or by PyTorch) for `param`, in a group
     /// configured by `config`; `None` for an empty entry. Errors start with `what`.
-    fn from_tensors(what: &str, tensors: &BTreeMap<String, Tensor>, param: &Tensor, config: &C) -> Result<Option<Self>>;
+    fn from_tensors(what: &str, tensors: &BTreeMap<String, Tensor>, param: &Tensor, config: &C)
+    -> Result<Option<Self>>;
 }
 
 /// The entries of a `state_dict` map, read once each; [`Fields::finish`] refuses the ones left.
@@ -437,7 +438,12 @@ pub(crate) fn fixed_flags(fields: &Fields, flags: &[&str]) -> Result<()> {
 
 /// A copy of state tensor `key` for `param`: defined, of the parameter's shape and dtype, moved
 /// to its device.
-pub(crate) fn state_tensor(what: &str, tensors: &BTreeMap<String, Tensor>, key: &str, param: &Tensor) -> Result<Tensor> {
+pub(crate) fn state_tensor(
+    what: &str,
+    tensors: &BTreeMap<String, Tensor>,
+    key: &str,
+    param: &Tensor,
+) -> Result<Tensor> {
     let t = tensors.get(key).ok_or_else(|| anyhow!("{what}: missing '{key}'"))?;
     ensure!(t.defined(), "{what}: '{key}' is an undefined tensor");
     ensure!(
@@ -517,7 +523,9 @@ impl<C: GroupConfig, S: ParamState<C>> Core<C, S> {
                 crate::ffi::grad_fn_name(p).unwrap_or_else(|| "an operation".into())
             );
             if let Some(j) = params[..i].iter().position(|q| same_tensor(p, q)) {
-                bail!("{name}: parameter {i} is parameter {j} again; a parameter listed twice would be updated twice per step");
+                bail!(
+                    "{name}: parameter {i} is parameter {j} again; a parameter listed twice would be updated twice per step"
+                );
             }
         }
         let state = params.iter().map(|_| None).collect();
@@ -542,7 +550,10 @@ impl<C: GroupConfig, S: ParamState<C>> Core<C, S> {
 
     /// Calls `update(config, param, grad, state)` for every parameter that has a gradient, group
     /// by group, without recording gradients; errors come back as one line naming the optimizer.
-    pub(crate) fn step(&mut self, mut update: impl FnMut(&C, &mut Tensor, Tensor, &mut Option<S>) -> Result<()>) -> Result<()> {
+    pub(crate) fn step(
+        &mut self,
+        mut update: impl FnMut(&C, &mut Tensor, Tensor, &mut Option<S>) -> Result<()>,
+    ) -> Result<()> {
         let configs: Vec<C> = (0..self.groups.len()).map(|g| self.config(g)).collect();
         let Core { name, params, groups, state, .. } = self;
         guard(name, || {
@@ -614,7 +625,7 @@ impl<C: GroupConfig, S: ParamState<C>> Core<C, S> {
                 }
                 let lr = fields.f64("lr")?;
                 let initial_lr = fields.f64_or_none("initial_lr")?;
-                let config = self.configs[g].from_fields(&fields, lr)?;
+                let config = self.configs[g].read(&fields, lr)?;
                 fields.finish()?;
                 config.check(name).map_err(|e| anyhow!("{e} (in param_groups[{g}])"))?;
                 groups.push(ParamGroup { lr, initial_lr, params: current.params() });

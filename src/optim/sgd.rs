@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use anyhow::{Result, ensure};
 use tch::Tensor;
 
-use super::optimizer::{Core, Fields, GroupConfig, ParamState, Value, fixed_flags, impl_optimizer, known_names, state_tensor};
+use super::optimizer::{
+    Core, Fields, GroupConfig, ParamState, Value, fixed_flags, impl_optimizer, known_names, state_tensor,
+};
 use crate::ffi::add_alpha;
 
 /// The arguments of `torch.optim.SGD(params, ...)`, each with PyTorch's default.
@@ -77,7 +79,7 @@ impl GroupConfig for SGDConfig {
         ]
     }
 
-    fn from_fields(&self, fields: &Fields, lr: f64) -> Result<Self> {
+    fn read(&self, fields: &Fields, lr: f64) -> Result<Self> {
         let config = SGDConfig {
             lr,
             momentum: fields.f64("momentum")?,
@@ -226,7 +228,10 @@ impl SGD {
 /// `_single_tensor_sgd` for one parameter.
 fn sgd_update(config: &SGDConfig, param: &mut Tensor, grad: Tensor, state: &mut Option<SGDState>) -> Result<()> {
     let SGDConfig { lr, momentum, dampening, weight_decay, nesterov, maximize } = *config;
-    ensure!(!grad.is_sparse(), "SGD: sparse gradients are not supported here (an Embedding with sparse: true gives them)");
+    ensure!(
+        !grad.is_sparse(),
+        "SGD: sparse gradients are not supported here (an Embedding with sparse: true gives them)"
+    );
     let mut grad = if maximize { grad.f_neg()? } else { grad };
     if weight_decay != 0.0 {
         grad = add_alpha(&grad, param, weight_decay)?;

@@ -230,7 +230,11 @@ impl OptimRuns {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let description: Description = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("fixture {} is not what the tests expect ({e}); {REGENERATE}", path.display()));
-        assert!(description.runs.len() >= 10, "expected the optimizer and scheduler runs, got {}", description.runs.len());
+        assert!(
+            description.runs.len() >= 10,
+            "expected the optimizer and scheduler runs, got {}",
+            description.runs.len()
+        );
         let tensors = Tensor::read_safetensors(dir.join(TENSORS)).expect("readable fixture").into_iter().collect();
         OptimRuns { description, tensors, path }
     }
@@ -281,7 +285,9 @@ impl OptimRuns {
             ),
             "AdamW" => Box::new(
                 AdamW::with_groups(
-                    groups.map(|(p, o)| (p, AdamWConfig::from(adam_config(o, AdamWConfig::default().into())))).collect(),
+                    groups
+                        .map(|(p, o)| (p, AdamWConfig::from(adam_config(o, AdamWConfig::default().into()))))
+                        .collect(),
                 )
                 .unwrap(),
             ),
@@ -318,7 +324,13 @@ impl OptimRuns {
     /// Trains `run` with `tch_rnn::optim` from the parameters after step `from` (0: the start),
     /// after loading `resume` into the fresh optimizer and scheduler (PyTorch's recommended order:
     /// both made, then the optimizer's state loaded, then the scheduler's), to the last step.
-    fn train(&self, run: &str, from: usize, start: &[Tensor], resume: Option<&(OptimizerStateDict, Option<SchedulerStateDict>)>) -> Trajectory {
+    fn train(
+        &self,
+        run: &str,
+        from: usize,
+        start: &[Tensor],
+        resume: Option<&(OptimizerStateDict, Option<SchedulerStateDict>)>,
+    ) -> Trajectory {
         tch::set_num_threads(1);
         let spec = &self.description.runs[run];
         let (_vs, net, variables) = self.model(start);
@@ -356,7 +368,14 @@ impl OptimRuns {
 
     /// Holds trajectory `t` of `run` against PyTorch's from its first step; counts into `stats`,
     /// returns the mismatches.
-    fn check_against_pytorch(&self, run: &str, t: &Trajectory, exactness: Exactness, stats: &mut Stats, what: &str) -> Vec<String> {
+    fn check_against_pytorch(
+        &self,
+        run: &str,
+        t: &Trajectory,
+        exactness: Exactness,
+        stats: &mut Stats,
+        what: &str,
+    ) -> Vec<String> {
         let mut failures = Vec::new();
         let first = t.first_step;
         let mut compare = |name: String, actual: &Tensor, expected: &Tensor| match check(actual, expected, exactness) {
@@ -365,12 +384,18 @@ impl OptimRuns {
         };
         let lrs: Vec<f64> = t.lrs.concat();
         let expected_lrs = self.get(&format!("{run}/lrs")).narrow(0, first as i64 - 1, t.lrs.len() as i64);
-        compare(format!("learning rates of steps {first}.."), &Tensor::from_slice(&lrs).view_as(&expected_lrs), &expected_lrs);
+        compare(
+            format!("learning rates of steps {first}.."),
+            &Tensor::from_slice(&lrs).view_as(&expected_lrs),
+            &expected_lrs,
+        );
         let expected_losses = self.get(&format!("{run}/losses")).narrow(0, first as i64 - 1, t.losses.len() as i64);
         compare(format!("losses of steps {first}.."), &Tensor::from_slice(&t.losses), &expected_losses);
         for (k, params) in t.params.iter().enumerate() {
             let step = first + k;
-            for ((name, actual), expected) in self.description.params.iter().zip(params).zip(self.pytorch_params(run, step)) {
+            for ((name, actual), expected) in
+                self.description.params.iter().zip(params).zip(self.pytorch_params(run, step))
+            {
                 compare(format!("step {step} {name}"), actual, &expected);
             }
         }
@@ -421,7 +446,13 @@ impl OptimRuns {
                 _ => failures.push(format!("{run}: a scheduler on one side only")),
             }
             let resumed = self.train(run, resume_at, &self.pytorch_params(run, resume_at), Some(&pytorch));
-            failures.extend(self.check_against_pytorch(run, &resumed, exactness, stats, "resumed from PyTorch's state_dicts"));
+            failures.extend(self.check_against_pytorch(
+                run,
+                &resumed,
+                exactness,
+                stats,
+                "resumed from PyTorch's state_dicts",
+            ));
         }
         failures
     }
@@ -437,13 +468,18 @@ impl OptimRuns {
             let saved = whole.saved.as_ref().expect("saved at resume_at");
             let start = &whole.params[resume_at - 1];
             let resumed = self.train(run, resume_at, start, Some(saved));
-            let mut compare = |name: String, actual: &Tensor, expected: &Tensor| match check(actual, expected, Exactness::Bits) {
-                Ok(c) => stats.add(&format!("{run}: {name}"), &c),
-                Err(e) => failures.push(format!("{run} (round trip): {name}: {e}")),
-            };
+            let mut compare =
+                |name: String, actual: &Tensor, expected: &Tensor| match check(actual, expected, Exactness::Bits) {
+                    Ok(c) => stats.add(&format!("{run}: {name}"), &c),
+                    Err(e) => failures.push(format!("{run} (round trip): {name}: {e}")),
+                };
             let tail = |v: &[Vec<f64>]| Tensor::from_slice(&v[resume_at..].concat());
             compare("learning rates".into(), &Tensor::from_slice(&resumed.lrs.concat()), &tail(&whole.lrs));
-            compare("losses".into(), &Tensor::from_slice(&resumed.losses), &Tensor::from_slice(&whole.losses[resume_at..]));
+            compare(
+                "losses".into(),
+                &Tensor::from_slice(&resumed.losses),
+                &Tensor::from_slice(&whole.losses[resume_at..]),
+            );
             for (k, (ours, theirs)) in resumed.params.iter().zip(&whole.params[resume_at..]).enumerate() {
                 for ((name, a), b) in self.description.params.iter().zip(ours).zip(theirs) {
                     compare(format!("step {} {name}", resume_at + 1 + k), a, b);
@@ -457,14 +493,21 @@ impl OptimRuns {
                     .map(|e| format!("{run}: reloaded optimizer state_dict: {e}")),
             );
             if let (Some(a), Some(b)) = (&reloaded.1, &saved.1) {
-                failures.extend(compare_maps(a, b, Exactness::Bits).into_iter().map(|e| format!("{run}: reloaded scheduler: {e}")));
+                failures.extend(
+                    compare_maps(a, b, Exactness::Bits).into_iter().map(|e| format!("{run}: reloaded scheduler: {e}")),
+                );
             }
         }
         failures
     }
 
     /// The state_dicts of a fresh optimizer and scheduler of `run` right after loading `saved`.
-    fn train_loaded_only(&self, run: &str, start: &[Tensor], saved: &(OptimizerStateDict, Option<SchedulerStateDict>)) -> (OptimizerStateDict, Option<SchedulerStateDict>) {
+    fn train_loaded_only(
+        &self,
+        run: &str,
+        start: &[Tensor],
+        saved: &(OptimizerStateDict, Option<SchedulerStateDict>),
+    ) -> (OptimizerStateDict, Option<SchedulerStateDict>) {
         let spec = &self.description.runs[run];
         let (_vs, _net, variables) = self.model(start);
         let mut optimizer = self.optimizer(spec, &variables);
@@ -504,9 +547,11 @@ impl OptimRuns {
 /// [`Exactness::Bits`]; everything else equal.
 pub fn compare_values(a: &Value, b: &Value, exactness: Exactness) -> Result<(), String> {
     match (a, b) {
-        (Value::List(x), Value::List(y)) if x.len() == y.len() => {
-            x.iter().zip(y).try_for_each(|(a, b)| compare_values(a, b, exactness)).map_err(|e| format!("{a} vs {b}: {e}"))
-        }
+        (Value::List(x), Value::List(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .try_for_each(|(a, b)| compare_values(a, b, exactness))
+            .map_err(|e| format!("{a} vs {b}: {e}")),
         _ => match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => {
                 let tol = exactness.tolerance(Kind::Double);
@@ -520,7 +565,11 @@ pub fn compare_values(a: &Value, b: &Value, exactness: Exactness) -> Result<(), 
 }
 
 /// The differences between two maps of values: keys, then values.
-pub fn compare_maps(ours: &BTreeMap<String, Value>, theirs: &BTreeMap<String, Value>, exactness: Exactness) -> Vec<String> {
+pub fn compare_maps(
+    ours: &BTreeMap<String, Value>,
+    theirs: &BTreeMap<String, Value>,
+    exactness: Exactness,
+) -> Vec<String> {
     let keys = |m: &BTreeMap<String, Value>| m.keys().cloned().collect::<Vec<_>>();
     if keys(ours) != keys(theirs) {
         return vec![format!("keys {:?}, PyTorch's {:?}", keys(ours), keys(theirs))];
@@ -532,7 +581,12 @@ pub fn compare_maps(ours: &BTreeMap<String, Value>, theirs: &BTreeMap<String, Va
 
 /// The differences between two optimizer state_dicts: the groups' entries, the state's
 /// parameters, names and tensors.
-pub fn compare_optimizer_states(ours: &OptimizerStateDict, theirs: &OptimizerStateDict, exactness: Exactness, stats: &mut Stats) -> Vec<String> {
+pub fn compare_optimizer_states(
+    ours: &OptimizerStateDict,
+    theirs: &OptimizerStateDict,
+    exactness: Exactness,
+    stats: &mut Stats,
+) -> Vec<String> {
     let mut failures = Vec::new();
     if ours.param_groups.len() != theirs.param_groups.len() {
         return vec![format!("{} param_groups, PyTorch {}", ours.param_groups.len(), theirs.param_groups.len())];
