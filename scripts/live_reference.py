@@ -5,7 +5,8 @@ bit-exact test (tests/live_parity.rs) compares the Rust side against:
   (run first, at PyTorch's default thread count, as the twins run on their own);
 - <out>/nn/: the nn parity grid and the initialisation cases of scripts/export_reference.py
   (single-threaded);
-- <out>/optim/: the Adam training runs of scripts/export_optim.py (single-threaded).
+- <out>/optim/: the training runs of scripts/export_optim.py (single-threaded): Adam's, and
+  those of AdamW, SGD and the schedulers with their state_dicts mid-way.
 
 Nothing is pinned: no environment variable is read or set here, so the code paths that MKL and
 ATen pick on this CPU are the ones the Rust side, linked to the same libtorch, picks too.

@@ -7,7 +7,12 @@
 //! - the nn grid's outputs and gradients, and every module's initial parameters, are
 //!   bit-identical (one thread on both sides);
 //! - the Adam training runs end on the same bits, and libtorch's C++ Adam's distance from
-//!   torch.optim.Adam is measured and reported.
+//!   torch.optim.Adam is measured and reported;
+//! - the runs of AdamW, SGD (plain, momentum, Nesterov, dampening, weight decay, maximize, two
+//!   groups), Adam with two groups and the four schedulers (StepLR, ExponentialLR,
+//!   CosineAnnealingLR, ReduceLROnPlateau) take the same bits at every step (parameters, losses,
+//!   learning rates), their state_dicts after step 7 are PyTorch's, and runs resumed from
+//!   PyTorch's state_dicts there continue on PyTorch's bits.
 //!
 //! Without the project's Python the test fails with one line saying to run scripts/setup.sh,
 //! unless TCH_RNN_SKIP_LIVE=1 is set, in which case it says on stderr that it skipped.
@@ -17,6 +22,7 @@ mod common;
 use std::time::Instant;
 
 use common::adam_runs::AdamRuns;
+use common::adam_runs::optim_runs::OptimRuns;
 use common::printed::compare_bytes;
 use common::{Exactness, Fixture, Stats, TempDir, live, report, rng_lock};
 use tch::Device;
@@ -92,6 +98,15 @@ fn rust_and_this_machines_pytorch_agree_bit_for_bit() {
             "live_parity adam {run}: libtorch's C++ Adam (tch::nn::Adam) ends {distance:.3e} (max abs) from torch.optim.Adam"
         ));
     }
+
+    // AdamW, SGD and the schedulers, one thread.
+    let optim_runs = OptimRuns::load(&dir.path().join("optim"));
+    let mut optim_stats = Stats::default();
+    failures.extend(optim_runs.check_ours(Exactness::Bits, &mut optim_stats));
+    report(&optim_stats.summary(&format!(
+        "live_parity optim ({} runs of AdamW, SGD, Adam and the schedulers)",
+        optim_runs.names().len()
+    )));
     tch::set_num_threads(default_threads);
     report(&format!("live_parity: done in {:.1} s", started.elapsed().as_secs_f64()));
 

@@ -147,3 +147,8 @@ pub fn train_on(net: &Model, device: Device, mut zero_grad: impl FnMut(), mut st
         })
         .collect()
 }
+
+/// The runs of the other optimizers and of the schedulers (scripts/export_optim.py's
+/// optim_runs files), in a file of their own.
+#[path = "optim_runs.rs"]
+pub mod optim_runs;
