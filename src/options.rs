@@ -49,6 +49,8 @@ pub enum Domain {
     Choice(&'static [&'static str]),
     /// A path to a file or folder (not empty).
     Path,
+    /// `true` or `false`.
+    Bool,
 }
 
 impl Domain {
@@ -64,6 +66,7 @@ impl Domain {
             }
             Domain::Choice(words) => format!("one of {}", words.join(", ")),
             Domain::Path => "a path".into(),
+            Domain::Bool => "true or false".into(),
         }
     }
 
@@ -88,6 +91,11 @@ impl Domain {
                 _ => return Err(format!("expected {}, got '{raw}'", self.describe())),
             },
             Domain::Choice(_) | Domain::Path => Value::from(raw),
+            Domain::Bool => match raw {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(format!("expected {}, got '{raw}'", self.describe())),
+            },
         };
         self.check(&value)?;
         Ok(value)
@@ -103,6 +111,7 @@ impl Domain {
             }),
             Domain::Choice(words) => value.as_str().is_some_and(|s| words.contains(&s)),
             Domain::Path => value.as_str().is_some_and(|s| !s.is_empty()),
+            Domain::Bool => value.is_boolean(),
         };
         if fits { Ok(()) } else { Err(format!("expected {}, got {}", self.describe(), shown(value))) }
     }

@@ -77,6 +77,45 @@ fn a_resumed_run_ends_on_the_bits_of_an_uninterrupted_one() {
 }
 
 #[test]
+fn a_resumed_run_keeps_its_optimizer_and_schedule_exactly() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("resume-schedule");
+    let text = tiny_text(dir.path());
+    for (i, optimization) in [
+        // A cosine's length is fixed when the run starts (by default, its evaluations then): given here.
+        Overrides::default()
+            .set("optimizer", "sgd")
+            .set("lr", 0.1)
+            .set("momentum", 0.9)
+            .set("lr_schedule", "cosine")
+            .set("lr_t_max", 5),
+        Overrides::default().set("optimizer", "adamw").set("lr_schedule", "plateau").set("lr_patience", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (straight, split) = (dir.path().join(format!("straight-{i}")), dir.path().join(format!("split-{i}")));
+        let job = |out: &Path, steps: i64| {
+            let mut given = tiny_options(&text, steps).set("eval_every", 2);
+            for field in ["optimizer", "lr", "momentum", "lr_schedule", "lr_t_max", "lr_patience"] {
+                if let Some(value) = optimization.get(field) {
+                    given.insert(field, value.clone());
+                }
+            }
+            TrainJob::new(out.to_path_buf()).given(given)
+        };
+        run(&job(&straight, 10));
+        run(&job(&split, 4));
+        run(&TrainJob { resume: true, ..job(&split, 10) });
+        assert!(latest_tensors(&split) == latest_tensors(&straight), "{optimization:?}: weights and optimizer state");
+        for file in ["optimizer.json", "scheduler.json"] {
+            let read = |run: &Path| std::fs::read(run.join("latest").join(file)).expect(file);
+            assert_eq!(read(&split), read(&straight), "{optimization:?}: {file}");
+        }
+    }
+}
+
+#[test]
 fn a_stopped_run_saves_and_resumes_exactly() {
     let _rng = rng_lock();
     let dir = TempDir::new("stop");

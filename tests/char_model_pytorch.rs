@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 
 use common::{Exactness, Stats, TempDir, check, fixtures_root, live, report, rng_lock};
 use tch::{Device, Tensor};
-use tch_rnn::charlm::{Checkpoint, Quiet, SampleOptions, TrainJob, sample, train};
+use tch_rnn::charlm::{Checkpoint, Quiet, SampleOptions, TrainJob, all_fields, sample, train};
 use tch_rnn::options::Overrides;
 
 /// The fixture's probe input (scripts/export_char_model.py's PROBE).
@@ -189,4 +189,97 @@ fn rust_and_pytorch_exchange_models_bit_for_bit() {
     .map(OsStr::new);
     assert_eq!(char_model(&python, &args), format!("JULIET:\n{ours}\n"), "samples from seed 11");
     report(&stats.summary("char_model live: Rust and PyTorch training, checkpoints, logits and samples"));
+}
+
+/// The optimizers and schedules of `tch-rnn train` and `char_model.py`, each as options given
+/// to both (`field`, value as typed on a command line).
+const OPTIMIZATIONS: [(&str, &[(&str, &str)]); 6] = [
+    ("adamw", &[("optimizer", "adamw")]),
+    (
+        "sgd nesterov",
+        &[("optimizer", "sgd"), ("lr", "0.1"), ("momentum", "0.9"), ("nesterov", "true"), ("weight_decay", "0.001")],
+    ),
+    (
+        "sgd dampening, step schedule",
+        &[
+            ("optimizer", "sgd"),
+            ("lr", "0.1"),
+            ("momentum", "0.5"),
+            ("dampening", "0.1"),
+            ("lr_schedule", "step"),
+            ("lr_step_size", "1"),
+        ],
+    ),
+    ("adam, exponential schedule", &[("lr_schedule", "exponential"), ("lr_gamma", "0.7"), ("beta1", "0.8")]),
+    ("adamw, cosine schedule", &[("optimizer", "adamw"), ("lr_schedule", "cosine"), ("lr_eta_min", "0.0001")]),
+    ("adam, plateau schedule", &[("lr_schedule", "plateau"), ("lr_patience", "0"), ("weight_decay", "0.01")]),
+];
+
+/// JSON values equal, numbers by value (PyTorch writes `0` where Rust writes `0.0`).
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::{Array, Object};
+    match (a, b) {
+        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Object(x), Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        },
+    }
+}
+
+#[test]
+fn every_optimizer_and_schedule_trains_as_in_pytorch() {
+    let _rng = rng_lock();
+    let Some(python) = live::python("char_model_pytorch") else {
+        return;
+    };
+    let work = TempDir::new("char-optim");
+    let text = fixtures_root().join("char_model/tiny.txt");
+    let mut stats = Stats::default();
+    for (i, (what, options)) in OPTIMIZATIONS.iter().enumerate() {
+        let (rust, pytorch) = (work.path().join(format!("rust-{i}")), work.path().join(format!("pytorch-{i}")));
+        // Every step evaluated, so that the schedules step every step.
+        let mut given = tiny(&text, &rust, 4).given.set("eval_every", 1);
+        for (field, value) in *options {
+            let domain = all_fields().find(|f| f.name == *field).expect("a field").domain;
+            given.insert(field, domain.parse(value).expect("a valid value"));
+        }
+        train(&TrainJob::new(rust.clone()).given(given), &mut Quiet, &AtomicBool::new(false)).expect("train in Rust");
+        let mut args: Vec<String> =
+            ["train", "--text", text.to_str().unwrap(), "--out", pytorch.to_str().unwrap()].map(String::from).to_vec();
+        let tiny_args = [("steps", "4"), ("layers", "2"), ("hidden", "16"), ("embedding", "8"), ("seq_len", "16")];
+        for (field, value) in
+            tiny_args.iter().chain(&[("batch", "4"), ("eval_every", "1"), ("threads", "1")]).chain(*options)
+        {
+            args.extend([format!("--{}", field.replace('_', "-")), value.to_string()]);
+        }
+        char_model(&python, &args.iter().map(OsStr::new).collect::<Vec<_>>());
+        compare_checkpoints(what, &rust.join("latest"), &pytorch.join("latest"), Exactness::Bits, &mut stats);
+        for file in ["optimizer.json", "scheduler.json"] {
+            let read = |run: &Path| std::fs::read(run.join("latest").join(file)).ok();
+            let (ours, theirs) = (read(&rust), read(&pytorch));
+            assert_eq!(ours.is_some(), theirs.is_some(), "{what}: {file} on one side only");
+            if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).expect("JSON");
+                assert!(same_json(&parse(&ours), &parse(&theirs)), "{what}: {file} differs");
+            }
+        }
+        // Each loads the other's: the Rust run resumed from PyTorch's checkpoint continues.
+        let continued = work.path().join(format!("continued-{i}"));
+        copy_run(&pytorch, &continued);
+        let job =
+            TrainJob { resume: true, ..TrainJob::new(continued.clone()).given(Overrides::default().set("steps", 5)) };
+        train(&job, &mut Quiet, &AtomicBool::new(false))
+            .unwrap_or_else(|e| panic!("{what}: resume PyTorch's run: {e:#}"));
+    }
+    report(&stats.summary("char_model live: every optimizer and schedule, Rust and PyTorch"));
+}
+
+/// A copy of a run's folder (its `latest` link and checkpoints).
+fn copy_run(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
+    assert!(status.success(), "cp -a {} {}", from.display(), to.display());
 }

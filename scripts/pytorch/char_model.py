@@ -1,6 +1,7 @@
 """The character model of `tch-rnn train` in PyTorch: the same model (Embedding -> RNN | LSTM |
 GRU -> Linear, batch first, PyTorch's parameter names), the same training loop (random windows
-drawn with torch.randint, zero initial state, mean cross entropy, clip_grad_norm_, Adam), and
+drawn with torch.randint, zero initial state, mean cross entropy, clip_grad_norm_, Adam, AdamW
+or SGD, and a learning-rate scheduler stepped after each evaluation), and
 the same checkpoint layout, so that models go from Rust to PyTorch and back:
 
     RUN/latest -> checkpoints/step-NNNNNN/   config.json, vocab.json, model.safetensors,
@@ -80,10 +81,52 @@ def evaluate(model, data, seq_len, batch):
     return total / predictions
 
 
+def finite_json(value):
+    """`value` for JSON, as tch-rnn writes it: tuples as lists, and the floats JSON has no
+    number for as the strings "inf", "-inf" and "nan"."""
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
 def write_json(path: Path, value) -> bytes:
-    data = (json.dumps(value, indent=2) + "\n").encode()
+    data = (json.dumps(finite_json(value), indent=2, allow_nan=False) + "\n").encode()
     path.write_bytes(data)
     return data
+
+
+def make_optimizer(params, o):
+    """The optimizer of the `optim` options `o`, as tch-rnn makes it."""
+    betas = (o["beta1"], o["beta2"])
+    if o["optimizer"] == "adam":
+        decay = 0.0 if o["weight_decay"] is None else o["weight_decay"]
+        return torch.optim.Adam(params, lr=o["lr"], betas=betas, eps=o["eps"], weight_decay=decay)
+    if o["optimizer"] == "adamw":
+        decay = 1e-2 if o["weight_decay"] is None else o["weight_decay"]
+        return torch.optim.AdamW(params, lr=o["lr"], betas=betas, eps=o["eps"], weight_decay=decay)
+    decay = 0.0 if o["weight_decay"] is None else o["weight_decay"]
+    return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"], dampening=o["dampening"],
+                           weight_decay=decay, nesterov=o["nesterov"])
+
+
+def make_scheduler(optimizer, o, evaluations):
+    """The learning-rate scheduler of the `optim` options `o` (None for a constant rate),
+    stepped after each evaluation, as tch-rnn makes it."""
+    schedulers = torch.optim.lr_scheduler
+    if o["lr_schedule"] == "step":
+        return schedulers.StepLR(optimizer, o["lr_step_size"], o["lr_gamma"])
+    if o["lr_schedule"] == "exponential":
+        return schedulers.ExponentialLR(optimizer, o["lr_gamma"])
+    if o["lr_schedule"] == "cosine":
+        t_max = o["lr_t_max"] if o["lr_t_max"] is not None else max(1, evaluations)
+        return schedulers.CosineAnnealingLR(optimizer, t_max, o["lr_eta_min"])
+    if o["lr_schedule"] == "plateau":
+        return schedulers.ReduceLROnPlateau(optimizer, factor=o["lr_gamma"], patience=o["lr_patience"])
+    return None
 
 
 # state.json carries its own SHA-256: that of the file with this placeholder in its place.
@@ -105,24 +148,27 @@ def read_state(path: Path):
     return state
 
 
-def save_checkpoint(run: Path, config, vocab, model, optimizer, names, step, validation, best, is_best):
+def save_checkpoint(run: Path, config, vocab, model, optimizer, scheduler, names, step, validation, best, is_best):
     """Writes RUN/checkpoints/step-NNNNNN whole in a temporary folder, renames it into place,
     then points RUN/latest (and RUN/best) at it, as tch-rnn does."""
     checkpoints = run / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
     final = checkpoints / f"step-{step:06d}"
     tmp = Path(tempfile.mkdtemp(dir=checkpoints, prefix=f".{final.name}.tmp-"))
+    saved = optimizer.state_dict()
     files = {
         "config.json": write_json(tmp / "config.json", config),
         "vocab.json": write_json(tmp / "vocab.json", {"chars": vocab}),
+        "optimizer.json": write_json(tmp / "optimizer.json", {"param_groups": saved["param_groups"]}),
     }
+    if scheduler is not None:
+        files["scheduler.json"] = write_json(tmp / "scheduler.json", scheduler.state_dict())
+    # Each parameter's state tensors as KEY/NAME (Adam's step as a float32 scalar, as tch-rnn).
     state_by_name = {}
-    for name, param in zip(names, optimizer.param_groups[0]["params"]):
-        state = optimizer.state.get(param)
-        if state:
-            state_by_name[f"step/{name}"] = state["step"].to(torch.float32).reshape(())
-            state_by_name[f"exp_avg/{name}"] = state["exp_avg"]
-            state_by_name[f"exp_avg_sq/{name}"] = state["exp_avg_sq"]
+    for index, state in saved["state"].items():
+        for key, value in state.items():
+            value = value.to(torch.float32).reshape(()) if key == "step" else value
+            state_by_name[f"{key}/{names[index]}"] = value
     tensors = {
         "model.safetensors": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
         "optimizer.safetensors": {k: v.detach().cpu().contiguous() for k, v in state_by_name.items()},
@@ -173,7 +219,11 @@ def train(args):
         "model": {"cell": args.cell, "layers": args.layers, "hidden": args.hidden, "embedding": args.embedding,
                   "dropout": args.dropout},
         "data": {"text": args.text, "seq_len": args.seq_len, "batch": args.batch},
-        "optim": {"lr": args.lr, "clip": args.clip},
+        "optim": {"optimizer": args.optimizer, "lr": args.lr, "clip": args.clip, "weight_decay": args.weight_decay,
+                  "beta1": args.beta1, "beta2": args.beta2, "eps": args.eps, "momentum": args.momentum,
+                  "dampening": args.dampening, "nesterov": args.nesterov == "true", "lr_schedule": args.lr_schedule,
+                  "lr_gamma": args.lr_gamma, "lr_step_size": args.lr_step_size, "lr_t_max": args.lr_t_max,
+                  "lr_eta_min": args.lr_eta_min, "lr_patience": args.lr_patience},
         "run": {"seed": args.seed, "steps": args.steps, "epochs": None, "eval_every": args.eval_every,
                 "sample_every": 0},
         "text": {"source": args.text, "sha256": hashlib.sha256(text.encode()).hexdigest()},
@@ -181,7 +231,8 @@ def train(args):
     torch.manual_seed(args.seed)
     model = CharModel(len(vocab), **config["model"])
     names = [name for name, _ in model.named_parameters()]
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    optimizer = make_optimizer(model.parameters(), config["optim"])
+    scheduler = make_scheduler(optimizer, config["optim"], -(-args.steps // args.eval_every))
     criterion = torch.nn.CrossEntropyLoss()
     vocab_size, high = len(vocab), train_data.size(0) - args.seq_len
     run, best = Path(args.out), None
@@ -207,7 +258,12 @@ def train(args):
             validation_loss = evaluate(model, validation_data, args.seq_len, args.batch)
             is_best = best is None or validation_loss < best
             best = validation_loss if is_best else best
-            save_checkpoint(run, config, vocab, model, optimizer, names, step, validation_loss, best, is_best)
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(validation_loss)
+            elif scheduler is not None:
+                scheduler.step()
+            save_checkpoint(run, config, vocab, model, optimizer, scheduler, names, step, validation_loss, best,
+                            is_best)
             validation = repr(validation_loss)
         history.append(f"{step},{value!r},{validation}")
     (run / "history.csv").write_text("\n".join(history) + "\n")
@@ -265,8 +321,17 @@ def main():
     for name, default in [("layers", 2), ("hidden", 256), ("embedding", 64), ("seq-len", 64), ("batch", 32),
                           ("steps", 2000), ("seed", 0), ("eval-every", 250), ("threads", 0)]:
         t.add_argument(f"--{name}", type=int, default=default)
-    for name, default in [("dropout", 0.0), ("lr", 2e-3), ("clip", 5.0)]:
+    for name, default in [("dropout", 0.0), ("lr", 2e-3), ("clip", 5.0), ("beta1", 0.9), ("beta2", 0.999),
+                          ("eps", 1e-8), ("momentum", 0.0), ("dampening", 0.0), ("lr-gamma", 0.5),
+                          ("lr-eta-min", 0.0)]:
         t.add_argument(f"--{name}", type=float, default=default)
+    for name, default in [("lr-step-size", 2), ("lr-patience", 2)]:
+        t.add_argument(f"--{name}", type=int, default=default)
+    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--lr-t-max", type=int)
+    t.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd"])
+    t.add_argument("--nesterov", default="false", choices=["true", "false"])
+    t.add_argument("--lr-schedule", default="none", choices=["none", "step", "exponential", "cosine", "plateau"])
     s = commands.add_parser("sample")
     s.add_argument("--checkpoint", required=True)
     s.add_argument("--prime", default="\n")

@@ -9,7 +9,9 @@
 //!     config.json        the model and the training options that define the run
 //!     vocab.json         the characters, index by index
 //!     model.safetensors  the state_dict, PyTorch's names (emb.weight, rnn.weight_ih_l0, ...)
-//!     optimizer.safetensors  Adam's state per parameter: step/NAME, exp_avg/NAME, exp_avg_sq/NAME
+//!     optimizer.safetensors  the optimizer's state per parameter: step/NAME, exp_avg/NAME, ...
+//!     optimizer.json     its parameter groups' hyper-parameters (PyTorch's param_groups)
+//!     scheduler.json     the learning-rate scheduler's state_dict, if the run has one
 //!     rng.safetensors    the random generators' states (cpu, cuda:N), for an exact resume
 //!     state.json         the step, the validation losses, the SHA-256 of every other file and its own
 //!   history.csv, loss.png
@@ -25,14 +27,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail, ensure};
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::corpus::Vocabulary;
 use super::model::CharModel;
+use super::optimizer_files;
 use super::run_config::RunConfig;
 use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
 use crate::nn::load_tensors;
-use crate::optim::{Adam, AdamState};
+use crate::optim::{LrScheduler, Optimizer};
 use crate::safetensors;
 use crate::sha256::sha256_hex;
 
@@ -80,7 +83,9 @@ pub struct Snapshot<'a> {
     pub vocab: &'a Vocabulary,
     pub vs: &'a VarStore,
     /// The optimizer and the name of each of its parameters, in its order.
-    pub optimizer: &'a Adam,
+    pub optimizer: &'a dyn Optimizer,
+    /// The learning-rate scheduler, if the run has one.
+    pub scheduler: Option<&'a dyn LrScheduler>,
     pub parameter_names: &'a [String],
     /// The generators' states, by device name (`cpu`, `cuda:0`).
     pub rng: Vec<(String, Tensor)>,
@@ -132,24 +137,22 @@ fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
     std::fs::create_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // The serializer orders the tensors and reads them from the CPU itself.
     let model: Vec<(String, Tensor)> = s.vs.variables().into_iter().collect();
-    let mut optimizer = Vec::new();
-    for (i, name) in s.parameter_names.iter().enumerate() {
-        if let Some(state) = s.optimizer.state(i) {
-            optimizer.push((format!("step/{name}"), Tensor::from(state.step)));
-            optimizer.push((format!("exp_avg/{name}"), state.exp_avg.shallow_clone()));
-            optimizer.push((format!("exp_avg_sq/{name}"), state.exp_avg_sq.shallow_clone()));
-            if let Some(max) = &state.max_exp_avg_sq {
-                optimizer.push((format!("max_exp_avg_sq/{name}"), max.shallow_clone()));
-            }
-        }
-    }
+    let (optimizer, param_groups) = optimizer_files::split(&s.optimizer.state_dict(), s.parameter_names);
     let vocab = VocabFile { chars: s.vocab.chars().iter().map(char::to_string).collect() };
 
     let mut state = s.state.clone();
     let mut record = |name: &str, bytes: &[u8]| {
         state.sha256.insert(name.to_string(), sha256_hex(bytes));
     };
-    for (name, bytes) in [("config.json", json_bytes(s.config)?), ("vocab.json", json_bytes(&vocab)?)] {
+    let mut json = vec![
+        ("config.json", json_bytes(s.config)?),
+        ("vocab.json", json_bytes(&vocab)?),
+        ("optimizer.json", json_bytes(&param_groups)?),
+    ];
+    if let Some(scheduler) = s.scheduler {
+        json.push(("scheduler.json", json_bytes(&optimizer_files::values_to_json(&scheduler.state_dict()))?));
+    }
+    for (name, bytes) in json {
         write_synced(&dir.join(name), &bytes)?;
         record(name, &bytes);
     }
@@ -282,6 +285,8 @@ pub struct Checkpoint {
     pub vocab: Vocabulary,
     pub state: CheckpointState,
     tensor_files: BTreeMap<String, Vec<u8>>,
+    /// The JSON files, as checked (the optimizer's and the scheduler's are read on resume).
+    json_files: BTreeMap<String, Vec<u8>>,
 }
 
 impl std::fmt::Debug for Checkpoint {
@@ -327,8 +332,8 @@ impl Checkpoint {
         // Parsed from the bytes that were checked, not read again.
         let config = parse_config(&files["config.json"]).with_context(|| format!("checkpoint {shown}"))?;
         let vocab = parse_vocab(&files["vocab.json"]).with_context(|| format!("checkpoint {shown}"))?;
-        let tensor_files = files.into_iter().filter(|(name, _)| name.ends_with(".safetensors")).collect();
-        Ok(Checkpoint { dir, config, vocab, state, tensor_files })
+        let (tensor_files, json_files) = files.into_iter().partition(|(name, _)| name.ends_with(".safetensors"));
+        Ok(Checkpoint { dir, config, vocab, state, tensor_files, json_files })
     }
 
     /// The model, its parameters loaded (strictly) from `model.safetensors`, on `device`.
@@ -360,34 +365,32 @@ impl Checkpoint {
         Ok(self.tensor_list(name)?.into_iter().collect())
     }
 
-    /// Restores Adam's state of each parameter from `optimizer.safetensors`; `names` are the
-    /// parameters' names in the optimizer's order.
-    pub fn restore_optimizer(&self, optimizer: &mut Adam, names: &[String]) -> Result<()> {
-        let mut tensors = self.tensors("optimizer.safetensors")?;
-        let device = optimizer.params().first().map_or(Device::Cpu, Tensor::device);
+    /// Restores the optimizer's state (`optimizer.safetensors` and `optimizer.json`), all or
+    /// nothing; `names` are the parameters' names in the optimizer's order.
+    pub fn restore_optimizer(&self, optimizer: &mut dyn Optimizer, names: &[String]) -> Result<()> {
         let shown = self.dir.display();
-        let mut states = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            let mut take = |field: &str| tensors.remove(&format!("{field}/{name}")).map(|t| t.to_device(device));
-            let fields = (take("step"), take("exp_avg"), take("exp_avg_sq"), take("max_exp_avg_sq"));
-            let (step, exp_avg, exp_avg_sq, max_exp_avg_sq) = match fields {
-                (None, None, None, None) => continue, // no step taken for this parameter yet
-                (Some(step), Some(exp_avg), Some(exp_avg_sq), max) => (step, exp_avg, exp_avg_sq, max),
-                _ => {
-                    bail!("checkpoint {shown}: optimizer.safetensors holds part of the state of {name}, not all of it")
-                }
-            };
-            ensure!(
-                step.kind() == Kind::Float && step.numel() == 1,
-                "checkpoint {shown}: optimizer state step/{name} is not a float32 scalar"
-            );
-            let state = AdamState { step: step.double_value(&[]) as f32, exp_avg, exp_avg_sq, max_exp_avg_sq };
-            states.push((i, state));
-        }
-        if let Some(extra) = tensors.keys().next() {
-            bail!("checkpoint {shown}: optimizer.safetensors holds {extra}, which is no parameter of the model");
-        }
-        optimizer.set_states(states).with_context(|| format!("checkpoint {shown}: optimizer state"))
+        let device = optimizer.params().first().map_or(Device::Cpu, Tensor::device);
+        let tensors = self.tensor_list("optimizer.safetensors")?.into_iter().map(|(n, t)| (n, t.to_device(device)));
+        let json = self.json("optimizer.json")?;
+        let state =
+            optimizer_files::join(tensors.collect(), &json, names).with_context(|| format!("checkpoint {shown}"))?;
+        optimizer.load_state_dict(&state).with_context(|| format!("checkpoint {shown}: optimizer state"))
+    }
+
+    /// Restores the learning-rate scheduler's state from `scheduler.json`.
+    pub fn restore_scheduler(&self, scheduler: &mut dyn LrScheduler) -> Result<()> {
+        let shown = self.dir.display();
+        let state = optimizer_files::values_from_json(&self.json("scheduler.json")?)
+            .with_context(|| format!("checkpoint {shown}: scheduler.json"))?;
+        scheduler.load_state_dict(&state).with_context(|| format!("checkpoint {shown}: scheduler state"))
+    }
+
+    /// A checked JSON file of the checkpoint.
+    fn json(&self, name: &str) -> Result<serde_json::Value> {
+        let Some(bytes) = self.json_files.get(name) else {
+            bail!("checkpoint {} has no {name}: it cannot be resumed", self.dir.display());
+        };
+        serde_json::from_slice(bytes).with_context(|| format!("checkpoint {}: {name} is not JSON", self.dir.display()))
     }
 
     /// The random generators' states saved with the checkpoint, by device name.

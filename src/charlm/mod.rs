@@ -15,6 +15,7 @@ mod evaluate;
 mod history;
 mod model;
 mod optimization;
+mod optimizer_files;
 mod report;
 mod rng;
 mod run_config;
@@ -27,7 +28,7 @@ pub use corpus::{Corpus, DataOptions, SHAKESPEARE, VALIDATION_FRACTION, Vocabula
 pub use evaluate::{Evaluation, evaluate};
 pub use history::{History, Row};
 pub use model::{CharModel, Layer, MAX_SIZE, ModelOptions};
-pub use optimization::OptimOptions;
+pub use optimization::{LrSchedule, OptimOptions, OptimizerKind};
 pub use report::{Outcome, Quiet, Report, Reporter};
 pub use run_config::{FORMAT, ResumeConflicts, RunConfig, TextRecord, all_fields};
 pub use run_dir::RunExists;

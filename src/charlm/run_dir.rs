@@ -13,7 +13,7 @@ use super::corpus::Vocabulary;
 use super::history::History;
 use super::rng::rng_states;
 use super::run_config::RunConfig;
-use crate::optim::Adam;
+use crate::optim::{LrScheduler, Optimizer};
 
 /// A new run was asked for in a folder that holds one: the command line says how to continue
 /// it or where else to go.
@@ -69,7 +69,8 @@ pub(super) struct Saver<'a> {
 }
 
 impl Saver<'_> {
-    /// Saves the history and its plot, writes the checkpoint of `state.step`, points `best`
+    /// Saves the history and its plot, writes the checkpoint of `state.step` (the model, the
+    /// optimizer and the scheduler as they are), points `best`
     /// (if it is, or if there is none yet) then `latest` at it, and removes the checkpoints no
     /// longer pointed at. In that order, a crash between any two steps leaves a run that
     /// resumes exactly: the history is never behind `latest` (a resume cuts it back to
@@ -77,7 +78,8 @@ impl Saver<'_> {
     pub fn save(
         &self,
         vs: &VarStore,
-        optimizer: &Adam,
+        optimizer: &dyn Optimizer,
+        scheduler: Option<&dyn LrScheduler>,
         state: CheckpointState,
         is_best: bool,
         history: &History,
@@ -87,6 +89,7 @@ impl Saver<'_> {
             vocab: self.vocab,
             vs,
             optimizer,
+            scheduler,
             parameter_names: self.names,
             rng: rng_states(self.device)?,
             state,

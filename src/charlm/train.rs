@@ -25,7 +25,7 @@ use super::rng::{restore_rng_states, rng_states};
 use super::run_config::{RunConfig, TextRecord};
 use super::run_dir::{self, Saver};
 use super::sample::{SampleOptions, sample};
-use crate::optim::Adam;
+use crate::optim::{LrScheduler, Optimizer};
 use crate::options::{Domain, OptionError, Overrides, option_group};
 
 option_group! {
@@ -215,20 +215,25 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     let mut model = CharModel::new(&vs.root(), &config.model, corpus.vocab.len() as i64)?;
     let (names, params): (Vec<String>, Vec<Tensor>) = model.named_parameters().into_iter().unzip();
     let mut optimizer = config.optim.optimizer(params)?;
+    let evaluations = (setup.total_steps + config.run.eval_every - 1) / config.run.eval_every;
+    let mut scheduler = config.optim.scheduler(optimizer.as_mut(), evaluations)?;
     let mut progress = Progress::default();
     if let Some(checkpoint) = &setup.resumed {
         progress = Progress::resumed(checkpoint, &job.out, setup.total_steps)?;
         checkpoint.load_weights(&mut vs)?;
-        checkpoint.restore_optimizer(&mut optimizer, &names)?;
+        checkpoint.restore_optimizer(optimizer.as_mut(), &names)?;
+        if let Some(scheduler) = scheduler.as_deref_mut() {
+            checkpoint.restore_scheduler(scheduler)?;
+        }
         let states: Vec<(String, Tensor)> = checkpoint.rng()?.into_iter().collect();
         restore_rng_states(&states, device)?;
     }
     let saver = Saver { out: &job.out, config, vocab: &corpus.vocab, names: &names, device };
-    let run = Loop { setup: &setup, saver, device, stop };
+    let mut run = Loop { setup: &setup, saver, device, stop, optimizer, scheduler };
 
     reporter.start(progress.step, setup.total_steps);
     let started = Instant::now();
-    let outcome = run.steps(&mut model, &vs, &mut optimizer, &mut progress, reporter);
+    let outcome = run.steps(&mut model, &vs, &mut progress, reporter);
     reporter.finish();
     let chars_per_step = (config.data.batch * config.data.seq_len) as f64;
     Ok(Report {
@@ -247,34 +252,35 @@ struct Loop<'a> {
     saver: Saver<'a>,
     device: Device,
     stop: &'a AtomicBool,
+    optimizer: Box<dyn Optimizer>,
+    scheduler: Option<Box<dyn LrScheduler>>,
 }
 
 impl Loop<'_> {
     /// Steps until the end or a stop: train, then evaluate and save, then show a sample, each
     /// when its time comes.
     fn steps(
-        &self,
+        &mut self,
         model: &mut CharModel,
         vs: &VarStore,
-        optimizer: &mut Adam,
         progress: &mut Progress,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome> {
-        let (data, optim, run) = (&self.setup.config.data, &self.setup.config.optim, &self.setup.config.run);
+        let (data, clip, run) = (&self.setup.config.data, self.setup.config.optim.clip, &self.setup.config.run);
         let total = self.setup.total_steps;
         loop {
             if progress.step >= total {
                 return Ok(Outcome::Finished);
             }
             if self.stop.load(Ordering::SeqCst) {
-                self.save_on_stop(vs, optimizer, progress)?;
+                self.save_on_stop(vs, progress)?;
                 return Ok(Outcome::Interrupted);
             }
             let started = Instant::now();
             let (x, y) = random_batch(&self.setup.corpus.train, data.batch, data.seq_len)?;
             let (x, y) = (x.f_to_device(self.device)?, y.f_to_device(self.device)?);
             model.train(true);
-            let loss = train_step(model, optimizer, optim, &x, &y)?;
+            let loss = train_step(model, self.optimizer.as_mut(), clip, &x, &y)?;
             progress.step += 1;
             progress.steps_taken += 1;
             progress.step_seconds += started.elapsed().as_secs_f64();
@@ -284,7 +290,7 @@ impl Loop<'_> {
             let mean = progress.record(loss);
             reporter.step(progress.step, mean, data.batch * data.seq_len);
             if progress.step % run.eval_every == 0 || progress.step == total {
-                self.evaluate_and_save(model, vs, optimizer, progress, reporter)?;
+                self.evaluate_and_save(model, vs, progress, reporter)?;
             }
             if run.sample_every > 0 && progress.step % run.sample_every == 0 {
                 self.show_sample(model, progress.step, reporter)?;
@@ -292,12 +298,12 @@ impl Loop<'_> {
         }
     }
 
-    /// Measures the validation loss, saves a checkpoint (the best so far if it is) and says so.
+    /// Measures the validation loss, steps the schedule with it, saves a checkpoint (the best
+    /// so far if it is) and says so.
     fn evaluate_and_save(
-        &self,
+        &mut self,
         model: &mut CharModel,
         vs: &VarStore,
-        optimizer: &Adam,
         progress: &mut Progress,
         reporter: &mut dyn Reporter,
     ) -> Result<()> {
@@ -312,8 +318,11 @@ impl Loop<'_> {
         if is_best {
             progress.best = Some(result.loss);
         }
+        if let Some(scheduler) = self.scheduler.as_deref_mut() {
+            scheduler.step_epoch(self.optimizer.as_mut(), result.loss)?;
+        }
         let state = progress.state(Some(result.loss));
-        progress.last_checkpoint = self.saver.save(vs, optimizer, state, is_best, &progress.history)?;
+        progress.last_checkpoint = self.save(vs, state, is_best, &progress.history)?;
         reporter.line(&format!(
             "step {}: validation loss {:.4} ({:.3} bits per character){}",
             progress.step,
@@ -326,12 +335,17 @@ impl Loop<'_> {
     }
 
     /// Saves the current step, unless its checkpoint was just written.
-    fn save_on_stop(&self, vs: &VarStore, optimizer: &Adam, progress: &mut Progress) -> Result<()> {
+    fn save_on_stop(&self, vs: &VarStore, progress: &mut Progress) -> Result<()> {
         if progress.last_checkpoint.file_name() != Some(step_dir_name(progress.step).as_ref()) {
             let state = progress.state(None);
-            progress.last_checkpoint = self.saver.save(vs, optimizer, state, false, &progress.history)?;
+            progress.last_checkpoint = self.save(vs, state, false, &progress.history)?;
         }
         Ok(())
+    }
+
+    /// A checkpoint of the model, the optimizer and the scheduler as they are.
+    fn save(&self, vs: &VarStore, state: CheckpointState, is_best: bool, history: &History) -> Result<PathBuf> {
+        self.saver.save(vs, self.optimizer.as_ref(), self.scheduler.as_deref(), state, is_best, history)
     }
 
     /// Shows a sample, putting the generators back as they were so that training is unchanged.

@@ -46,6 +46,9 @@ fn arg(field: &'static Field, default: Option<&Value>) -> Arg {
     let domain = field.domain;
     let parser = match domain {
         Domain::Choice(words) => ValueParser::new(PossibleValuesParser::new(words).map(Value::from)),
+        Domain::Bool => {
+            ValueParser::new(PossibleValuesParser::new(["true", "false"]).map(|s| Value::Bool(s == "true")))
+        }
         // A path is saved in config.json, which holds text: one that is not UTF-8 is refused,
         // naming the flag.
         Domain::Path => ValueParser::new(OsStringValueParser::new().try_map(move |raw| match raw.to_str() {
@@ -63,7 +66,7 @@ fn arg(field: &'static Field, default: Option<&Value>) -> Arg {
         .help(format!("{}{shown}", field.help()))
         .value_name(value_name)
         .value_parser(parser)
-        .allow_hyphen_values(!matches!(domain, Domain::Choice(_) | Domain::Path))
+        .allow_hyphen_values(!matches!(domain, Domain::Choice(_) | Domain::Path | Domain::Bool))
 }
 
 /// The options of `tch-rnn train` that were given on the command line, every group's; the

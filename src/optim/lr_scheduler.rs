@@ -50,6 +50,21 @@ pub trait LrScheduler {
     /// nothing: every entry PyTorch saves must be there with the right type, no other; anything
     /// else is a one-line error starting with the scheduler's name, and nothing is changed.
     fn load_state_dict(&mut self, state_dict: &SchedulerStateDict) -> Result<()>;
+
+    /// One step at the end of an epoch whose metric (say, the validation loss) was `metric`:
+    /// [`ReduceLROnPlateau`] reads it, the others ignore it. So any scheduler can be held as a
+    /// `Box<dyn LrScheduler>`.
+    ///
+    /// ```
+    /// use tch_rnn::optim::{ExponentialLR, LrScheduler, SGD, SGDConfig};
+    /// let w = tch::Tensor::ones([1], tch::kind::FLOAT_CPU).set_requires_grad(true);
+    /// let mut sgd = SGD::new(vec![w], SGDConfig { lr: 1.0, ..Default::default() })?;
+    /// let mut scheduler: Box<dyn LrScheduler> = Box::new(ExponentialLR::new(&mut sgd, 0.5)?);
+    /// scheduler.step_epoch(&mut sgd, 3.2)?;
+    /// assert_eq!(scheduler.last_lr(), [0.5]);
+    /// # anyhow::Ok(())
+    /// ```
+    fn step_epoch(&mut self, optimizer: &mut dyn Optimizer, metric: f64) -> Result<()>;
 }
 
 /// What `LRScheduler` keeps for the schedulers that derive from it.
@@ -157,6 +172,9 @@ macro_rules! impl_scheduler {
                 fields.finish()?;
                 *self = loaded;
                 Ok(())
+            }
+            fn step_epoch(&mut self, optimizer: &mut dyn Optimizer, _metric: f64) -> Result<()> {
+                self.step(optimizer)
             }
         }
     };
@@ -754,6 +772,10 @@ impl LrScheduler for ReduceLROnPlateau {
             ("num_bad_epochs", Value::Int(self.num_bad_epochs)),
         ];
         entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    fn step_epoch(&mut self, optimizer: &mut dyn Optimizer, metric: f64) -> Result<()> {
+        self.step(optimizer, metric)
     }
 
     fn load_state_dict(&mut self, state_dict: &SchedulerStateDict) -> Result<()> {
