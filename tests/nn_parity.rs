@@ -11,6 +11,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::specs::RecurrentSpec;
 use common::{Exactness, Fixture, ModuleSpec, report, rng_lock};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -88,9 +89,8 @@ fn fixture_covers_the_grid() {
             seen.insert(format!("{kind} {what}"));
         };
         match &case.module {
-            ModuleSpec::Rnn { num_layers, bias, batch_first, dropout, bidirectional, .. }
-            | ModuleSpec::Gru { num_layers, bias, batch_first, dropout, bidirectional, .. }
-            | ModuleSpec::Lstm { num_layers, bias, batch_first, dropout, bidirectional, .. } => {
+            ModuleSpec::Rnn(spec) | ModuleSpec::Gru(spec) | ModuleSpec::Lstm(spec) => {
+                let RecurrentSpec { num_layers, bias, batch_first, dropout, bidirectional, .. } = spec;
                 note(format!("layers={num_layers}"));
                 note(format!("bias={bias}"));
                 note(format!("batch_first={batch_first}"));
@@ -107,10 +107,10 @@ fn fixture_covers_the_grid() {
                     }
                     None => note(format!("unbatched={}", input("input").dim() == 2)),
                 }
-                if let ModuleSpec::Lstm { proj_size, .. } = &case.module {
-                    note(format!("proj={}", *proj_size > 0));
+                if let ModuleSpec::Lstm(spec) = &case.module {
+                    note(format!("proj={}", spec.proj_size > 0));
                 }
-                if let ModuleSpec::Rnn { nonlinearity, .. } = &case.module {
+                if let Some(nonlinearity) = &spec.nonlinearity {
                     note(format!("nonlinearity={nonlinearity}"));
                 }
             }

@@ -20,35 +20,9 @@ pub struct ModelPart {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModuleSpec {
-    Rnn {
-        input_size: i64,
-        hidden_size: i64,
-        num_layers: i64,
-        nonlinearity: String,
-        bias: bool,
-        batch_first: bool,
-        dropout: f64,
-        bidirectional: bool,
-    },
-    Lstm {
-        input_size: i64,
-        hidden_size: i64,
-        num_layers: i64,
-        bias: bool,
-        batch_first: bool,
-        dropout: f64,
-        bidirectional: bool,
-        proj_size: i64,
-    },
-    Gru {
-        input_size: i64,
-        hidden_size: i64,
-        num_layers: i64,
-        bias: bool,
-        batch_first: bool,
-        dropout: f64,
-        bidirectional: bool,
-    },
+    Rnn(RecurrentSpec),
+    Lstm(RecurrentSpec),
+    Gru(RecurrentSpec),
     RnnCell {
         input_size: i64,
         hidden_size: i64,
@@ -90,6 +64,38 @@ pub enum ModuleSpec {
     },
 }
 
+/// The arguments of `torch.nn.RNN`, `LSTM` and `GRU`, as the exporter spells them:
+/// `nonlinearity` only for an RNN, `proj_size` only for an LSTM.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RecurrentSpec {
+    pub input_size: i64,
+    pub hidden_size: i64,
+    pub num_layers: i64,
+    pub nonlinearity: Option<String>,
+    pub bias: bool,
+    pub batch_first: bool,
+    pub dropout: f64,
+    pub bidirectional: bool,
+    #[serde(default)]
+    pub proj_size: i64,
+}
+
+impl RecurrentSpec {
+    /// The [`RecurrentConfig`] of this spec for a module of `kind` (`rnn`, `lstm`, `gru`), which
+    /// the typed `RnnConfig`, `LstmConfig` and `GruConfig` convert to.
+    fn config(&self, kind: &str) -> anyhow::Result<RecurrentConfig> {
+        let mode = match (kind, &self.nonlinearity) {
+            ("rnn", Some(nonlinearity)) => Mode::from(nonlinearity.parse::<Nonlinearity>()?),
+            ("lstm", None) => Mode::Lstm,
+            ("gru", None) => Mode::Gru,
+            _ => anyhow::bail!("a {kind} spec with nonlinearity {:?}", self.nonlinearity),
+        };
+        let RecurrentSpec { num_layers, bias, batch_first, dropout, bidirectional, proj_size, .. } = *self;
+        let base = RecurrentConfig::new(mode, self.input_size, self.hidden_size);
+        Ok(RecurrentConfig { num_layers, bias, batch_first, dropout, bidirectional, proj_size, ..base })
+    }
+}
+
 /// A module built from a [`ModuleSpec`].
 #[derive(Debug)]
 pub enum Module {
@@ -126,9 +132,9 @@ impl ModuleSpec {
     /// The spec's `kind` tag, as in the JSON.
     pub fn kind(&self) -> &'static str {
         match self {
-            ModuleSpec::Rnn { .. } => "rnn",
-            ModuleSpec::Lstm { .. } => "lstm",
-            ModuleSpec::Gru { .. } => "gru",
+            ModuleSpec::Rnn(_) => "rnn",
+            ModuleSpec::Lstm(_) => "lstm",
+            ModuleSpec::Gru(_) => "gru",
             ModuleSpec::RnnCell { .. } => "rnn_cell",
             ModuleSpec::LstmCell { .. } => "lstm_cell",
             ModuleSpec::GruCell { .. } => "gru_cell",
@@ -140,59 +146,15 @@ impl ModuleSpec {
 
     /// Whether the module takes input as `(batch, seq, feature)`.
     pub fn batch_first(&self) -> bool {
-        match self {
-            ModuleSpec::Rnn { batch_first, .. }
-            | ModuleSpec::Lstm { batch_first, .. }
-            | ModuleSpec::Gru { batch_first, .. } => *batch_first,
-            _ => false,
-        }
+        self.recurrent().is_some_and(|spec| spec.batch_first)
     }
 
-    /// The [`RecurrentConfig`] of an RNN, LSTM or GRU spec (which the typed `RnnConfig`,
-    /// `LstmConfig` and `GruConfig` convert to).
-    fn recurrent_config(&self) -> anyhow::Result<RecurrentConfig> {
-        let (mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size) =
-            match self.clone() {
-                ModuleSpec::Rnn {
-                    input_size,
-                    hidden_size,
-                    num_layers,
-                    nonlinearity,
-                    bias,
-                    batch_first,
-                    dropout,
-                    bidirectional,
-                } => {
-                    let mode = Mode::from(nonlinearity.parse::<Nonlinearity>()?);
-                    (mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0)
-                }
-                ModuleSpec::Lstm {
-                    input_size,
-                    hidden_size,
-                    num_layers,
-                    bias,
-                    batch_first,
-                    dropout,
-                    bidirectional,
-                    proj_size,
-                } => (
-                    Mode::Lstm,
-                    input_size,
-                    hidden_size,
-                    num_layers,
-                    bias,
-                    batch_first,
-                    dropout,
-                    bidirectional,
-                    proj_size,
-                ),
-                ModuleSpec::Gru { input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional } => {
-                    (Mode::Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0)
-                }
-                other => anyhow::bail!("{} is not a multi-layer recurrent module", other.kind()),
-            };
-        let base = RecurrentConfig::new(mode, input_size, hidden_size);
-        Ok(RecurrentConfig { num_layers, bias, batch_first, dropout, bidirectional, proj_size, ..base })
+    /// The recurrent spec of an RNN, LSTM or GRU.
+    pub fn recurrent(&self) -> Option<&RecurrentSpec> {
+        match self {
+            ModuleSpec::Rnn(spec) | ModuleSpec::Lstm(spec) | ModuleSpec::Gru(spec) => Some(spec),
+            _ => None,
+        }
     }
 
     /// Builds the module under `path`. `pretrained` is the table for
@@ -205,8 +167,8 @@ impl ModuleSpec {
         class_weight: Option<Tensor>,
     ) -> anyhow::Result<Module> {
         Ok(match self.clone() {
-            ModuleSpec::Rnn { .. } | ModuleSpec::Lstm { .. } | ModuleSpec::Gru { .. } => {
-                Module::Recurrent(Recurrent::new(path, self.recurrent_config()?)?)
+            ModuleSpec::Rnn(spec) | ModuleSpec::Lstm(spec) | ModuleSpec::Gru(spec) => {
+                Module::Recurrent(Recurrent::new(path, spec.config(self.kind())?)?)
             }
             ModuleSpec::RnnCell { input_size, hidden_size, bias, nonlinearity } => {
                 let nonlinearity = nonlinearity.parse::<Nonlinearity>()?;
