@@ -117,7 +117,7 @@ fn sample_char(scale: f64) -> Result<f64> {
     let vs = VarStore::new(Device::Cpu);
     let mut model = CharModel::new(&vs.root(), &ModelOptions::default(), vocab.len() as i64)?;
     model.train(false);
-    let options = |length| SampleOptions { prime: "\n".into(), length, temperature: 1.0, top_k: None };
+    let options = |length| SampleOptions { prime: "\n".into(), length, temperature: 1.0, ..Default::default() };
     charlm::sample(&model, &vocab, &options(50), Device::Cpu)?; // warm-up
     let n = (1000.0 * scale).round() as usize;
     Ok(seconds(|| charlm::sample(&model, &vocab, &options(n), Device::Cpu).map(|_| ()))? / n as f64)

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use common::{TempDir, rng_lock};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 use tch_rnn::charlm::{
-    Checkpoint, Layer, Outcome, Quiet, ResumeConflicts, RunExists, SHAKESPEARE, SampleOptions, TrainJob, evaluate,
-    sample, train,
+    Checkpoint, Layer, Outcome, Quiet, ResumeConflicts, RunExists, SHAKESPEARE, SampleOptions, TrainJob, beam_search,
+    evaluate, evaluate_windows, log_probability, sample, train,
 };
 use tch_rnn::options::{OptionError, Overrides};
 
@@ -214,7 +214,7 @@ fn sampling_and_evaluation_run_without_gradients() {
     let checkpoint = Checkpoint::open(&out).expect("open");
     let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
     model.train(false);
-    let options = SampleOptions { prime: "ROMEO:\n".into(), length: 40, temperature: 0.0, top_k: None };
+    let options = SampleOptions { prime: "ROMEO:\n".into(), length: 40, temperature: 0.0, ..Default::default() };
     let greedy = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
     assert_eq!(greedy.chars().count(), 40);
     assert_eq!(greedy, sample(&model, &checkpoint.vocab, &options, Device::Cpu).unwrap(), "argmax is deterministic");
@@ -239,6 +239,70 @@ fn sampling_and_evaluation_run_without_gradients() {
     assert!((other.loss - result.loss).abs() < 0.3, "{} vs {}", other.loss, result.loss);
     let logits = tch::no_grad(|| model.forward(&data.narrow(0, 0, 8).view([1, 8]), None).expect("forward").0);
     assert!(!logits.requires_grad(), "no gradient tracking outside training");
+}
+
+#[test]
+fn nucleus_and_beam_sampling_meet_greedy_decoding_at_their_limits() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("beam");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 8));
+    let checkpoint = Checkpoint::open(&out).expect("open");
+    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+    model.train(false);
+    let vocab = &checkpoint.vocab;
+    let window = Some(checkpoint.config.data.seq_len);
+    for prime in ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "t"] {
+        let greedy = SampleOptions { prime: prime.into(), length: 30, temperature: 0.0, window, ..Default::default() };
+        let argmax = sample(&model, vocab, &greedy, Device::Cpu).expect("greedy");
+        // A nucleus so small that only the most likely character is in it.
+        let nucleus = SampleOptions { temperature: 1.0, top_p: Some(1e-9), ..greedy.clone() };
+        tch::manual_seed(5);
+        assert_eq!(sample(&model, vocab, &nucleus, Device::Cpu).expect("top-p"), argmax, "{prime:?}: top-p 1e-9");
+        let (beam, score) = beam_search(&model, vocab, prime, 30, 1, window, Device::Cpu).expect("beam 1");
+        assert_eq!(beam, argmax, "{prime:?}: a beam of width 1 is greedy");
+        for width in [1, 3, 8] {
+            let (text, score) = beam_search(&model, vocab, prime, 30, width, window, Device::Cpu).expect("beam");
+            let own = log_probability(&model, vocab, prime, &text, Device::Cpu).expect("log-probability");
+            assert!((score - own).abs() < 1e-4 * own.abs().max(1.0), "{prime:?} width {width}: {score} vs {own}");
+        }
+        assert!(score < 0.0);
+    }
+    let err = beam_search(&model, vocab, "ROMEO", 5, 0, window, Device::Cpu).expect_err("width 0").to_string();
+    assert!(err.contains("beam width must be at least 1"), "{err}");
+}
+
+#[test]
+fn stateful_evaluation_of_one_stream_is_one_pass_over_the_text() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("stateful");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    run(&tiny(&text, &out, 8));
+    let checkpoint = Checkpoint::open(&out).expect("open");
+    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+    model.train(false);
+    let data = Tensor::from_slice(&checkpoint.vocab.encode(&SHAKESPEARE[..2001]).expect("encode"));
+    let n = data.size()[0];
+    let (logits, _) = tch::no_grad(|| model.forward(&data.narrow(0, 0, n - 1).view([1, -1]), None)).expect("one pass");
+    let one_pass = logits.view([n - 1, -1]).log_softmax(-1, Kind::Double).gather(
+        1,
+        &data.narrow(0, 1, n - 1).view([-1, 1]),
+        false,
+    );
+    let one_pass = -one_pass.mean(Kind::Double).double_value(&[]);
+    for seq_len in [16, 7, 2000] {
+        let streamed = evaluate(&model, &data, seq_len, 1, Device::Cpu).expect("evaluate");
+        assert_eq!(streamed.predictions, n - 1);
+        assert!((streamed.loss - one_pass).abs() < 1e-6, "windows of {seq_len}: {} vs {one_pass}", streamed.loss);
+    }
+    // More streams cover the same predictions; with the state carried they are better than
+    // windows that start from zero.
+    let streams = evaluate(&model, &data, 16, 6, Device::Cpu).expect("streams");
+    let windows = evaluate_windows(&model, &data, 16, 6, Device::Cpu).expect("windows");
+    assert_eq!((streams.predictions, windows.predictions), (n - 1, n - 1));
+    assert!(streams.loss < windows.loss, "{} vs {}", streams.loss, windows.loss);
 }
 
 #[test]

@@ -163,31 +163,38 @@ fn rust_and_pytorch_exchange_models_bit_for_bit() {
         assert_eq!(floats(&char_model(&python, &args)), ours, "logits of the {who}-trained checkpoint");
     }
 
-    // And the same samples from the same seed.
+    // And the same samples from the same seed, with top-k and with top-p, the prime longer than
+    // the run's window (read in windows, the state carried).
     let dir = work.path().join("rust-3");
     let checkpoint = Checkpoint::open(&dir).expect("checkpoint");
     let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
     model.train(false);
-    tch::manual_seed(11);
-    let options = SampleOptions { prime: "JULIET:\n".into(), length: 60, temperature: 0.9, top_k: Some(8) };
-    let ours = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
-    let args = [
-        "sample",
-        "--checkpoint",
-        dir.to_str().unwrap(),
-        "--prime",
-        "JULIET:\n",
-        "--length",
-        "60",
-        "--temperature",
-        "0.9",
-        "--top-k",
-        "8",
-        "--seed",
-        "11",
-    ]
-    .map(OsStr::new);
-    assert_eq!(char_model(&python, &args), format!("JULIET:\n{ours}\n"), "samples from seed 11");
+    let prime = "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?\n";
+    let window = Some(checkpoint.config.data.seq_len);
+    assert!(prime.chars().count() as i64 > checkpoint.config.data.seq_len, "a prime longer than the window");
+    for (flag, value) in [("--top-k", "8"), ("--top-p", "0.9")] {
+        tch::manual_seed(11);
+        let (top_k, top_p) = if flag == "--top-k" { (Some(8), None) } else { (None, Some(0.9)) };
+        let options = SampleOptions { prime: prime.into(), length: 60, temperature: 0.9, top_k, top_p, window };
+        let ours = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
+        let args = [
+            "sample",
+            "--checkpoint",
+            dir.to_str().unwrap(),
+            "--prime",
+            prime,
+            "--length",
+            "60",
+            "--temperature",
+            "0.9",
+            flag,
+            value,
+            "--seed",
+            "11",
+        ]
+        .map(OsStr::new);
+        assert_eq!(char_model(&python, &args), format!("{prime}{ours}\n"), "samples from seed 11 with {flag}");
+    }
     report(&stats.summary("char_model live: Rust and PyTorch training, checkpoints, logits and samples"));
 }
 

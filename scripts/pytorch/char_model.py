@@ -64,20 +64,35 @@ def windows(data, starts, length):
     return chunk[:, :-1], chunk[:, 1:]
 
 
+def loss_in_windows(model, x, y, seq_len, state):
+    """Summed cross entropy of next characters y given inputs x (streams x length), in
+    consecutive windows of seq_len from state; and the state after the last window."""
+    criterion = torch.nn.CrossEntropyLoss(reduction="sum")
+    total = 0.0
+    for start in range(0, x.size(1), seq_len):
+        logits, state = model(x[:, start:start + seq_len], state)
+        total += criterion(logits.reshape(-1, logits.size(-1)), y[:, start:start + seq_len].reshape(-1)).item()
+    return total, state
+
+
 @torch.no_grad()
 def evaluate(model, data, seq_len, batch):
-    """Mean cross entropy of every next-character prediction, in windows as tch-rnn makes them."""
-    criterion = torch.nn.CrossEntropyLoss(reduction="sum")
+    """Mean cross entropy of every next-character prediction, as tch-rnn measures it: `batch`
+    contiguous streams in consecutive windows, each stream's state carried; the characters
+    the streams leave at the end continue the last stream."""
     predictions = data.size(0) - 1
-    full, rest = divmod(predictions, seq_len)
-    chunks = [(start * seq_len, min(batch, full - start), seq_len) for start in range(0, full, batch)]
+    streams = min(batch, predictions)
+    length = predictions // streams
+    rest = predictions - streams * length
+    x = data[:streams * length].view(streams, length)
+    y = data[1:streams * length + 1].view(streams, length)
+    total, state = loss_in_windows(model, x, y, seq_len, None)
     if rest:
-        chunks.append((full * seq_len, 1, rest))
-    total = 0.0
-    for first, count, length in chunks:
-        x, y = windows(data, torch.arange(count) * length + first, length)
-        logits, _ = model(x)
-        total += criterion(logits.reshape(-1, logits.size(-1)), y.reshape(-1)).item()
+        last = tuple(s[:, streams - 1:streams] for s in state) if isinstance(state, tuple) else \
+            state[:, streams - 1:streams]
+        x = data[streams * length:predictions].view(1, rest)
+        y = data[streams * length + 1:].view(1, rest)
+        total += loss_in_windows(model, x, y, seq_len, last)[0]
     return total / predictions
 
 
@@ -274,11 +289,21 @@ def train(args):
 
 
 @torch.no_grad()
-def generate(model, vocab, prime, length, temperature, top_k=None):
+def read_prime(model, prime, window):
+    """The logits after reading the indices `prime`, in windows of `window` with the state
+    carried, and the state then, as tch-rnn reads a prime."""
+    x, state = torch.tensor([prime]), None
+    for start in range(0, x.size(1), window):
+        logits, state = model(x[:, start:start + window], state)
+    return logits[:, -1], state
+
+
+@torch.no_grad()
+def generate(model, vocab, prime, length, temperature, top_k=None, top_p=None, window=None):
     """`length` characters after `prime`, as tch-rnn samples them."""
     index = {c: i for i, c in enumerate(vocab)}
-    logits, state = model(torch.tensor([[index[c] for c in prime]]))
-    last, drawn = logits[:, -1], []
+    last, state = read_prime(model, [index[c] for c in prime], window or len(prime))
+    drawn = []
     for _ in range(length):
         if temperature == 0:
             nxt = last.argmax(-1, keepdim=True)
@@ -288,6 +313,11 @@ def generate(model, vocab, prime, length, temperature, top_k=None):
                 k = min(top_k, scaled.size(1))
                 threshold = scaled.topk(k, -1).values[:, k - 1:k]
                 scaled = scaled.masked_fill(scaled < threshold, float("-inf"))
+            if top_p:
+                ordered, order = scaled.sort(-1, descending=True)
+                probs = ordered.softmax(-1)
+                ordered = ordered.masked_fill(probs.cumsum(-1) - probs > top_p, float("-inf"))
+                scaled = ordered.scatter(-1, order, ordered)
             nxt = scaled.softmax(-1).multinomial(1)
         logits, state = model(nxt, state)
         last = logits[:, 0]
@@ -298,7 +328,9 @@ def generate(model, vocab, prime, length, temperature, top_k=None):
 def sample(args):
     config, vocab, model = load_checkpoint(Path(args.checkpoint))
     torch.manual_seed(args.seed)
-    print(args.prime + generate(model, vocab, args.prime, args.length, args.temperature, args.top_k))
+    window = config["data"]["seq_len"]
+    print(args.prime + generate(model, vocab, args.prime, args.length, args.temperature, args.top_k, args.top_p,
+                                window))
 
 
 @torch.no_grad()
@@ -338,6 +370,7 @@ def main():
     s.add_argument("--length", type=int, default=500)
     s.add_argument("--temperature", type=float, default=1.0)
     s.add_argument("--top-k", type=int)
+    s.add_argument("--top-p", type=float)
     s.add_argument("--seed", type=int, default=0)
     g = commands.add_parser("logits")
     g.add_argument("--checkpoint", required=True)

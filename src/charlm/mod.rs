@@ -25,12 +25,12 @@ mod train;
 
 pub use checkpoint::{Checkpoint, CheckpointState, UNSEALED, parse_config, parse_state, parse_vocab};
 pub use corpus::{Corpus, DataOptions, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
-pub use evaluate::{Evaluation, evaluate};
+pub use evaluate::{Evaluation, evaluate, evaluate_windows};
 pub use history::{History, Row};
 pub use model::{CharModel, Layer, MAX_SIZE, ModelOptions};
 pub use optimization::{LrSchedule, OptimOptions, OptimizerKind};
 pub use report::{Outcome, Quiet, Report, Reporter};
 pub use run_config::{FORMAT, ResumeConflicts, RunConfig, TextRecord, all_fields};
 pub use run_dir::RunExists;
-pub use sample::{MAX_SAMPLE_LENGTH, SampleOptions, sample};
+pub use sample::{MAX_SAMPLE_LENGTH, SampleOptions, beam_search, log_probability, sample, sample_streaming};
 pub use train::{RunOptions, SAMPLE_LENGTH, SAMPLE_TEMPERATURE, TrainJob, train};

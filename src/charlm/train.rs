@@ -354,7 +354,14 @@ impl Loop<'_> {
         model.train(false);
         let states = rng_states(self.device)?;
         let prime = if vocab.contains('\n') { "\n".to_string() } else { vocab.chars()[0].to_string() };
-        let options = SampleOptions { prime, length: SAMPLE_LENGTH, temperature: SAMPLE_TEMPERATURE, top_k: None };
+        let window = Some(self.setup.config.data.seq_len);
+        let options = SampleOptions {
+            prime,
+            length: SAMPLE_LENGTH,
+            temperature: SAMPLE_TEMPERATURE,
+            window,
+            ..Default::default()
+        };
         let text = sample(model, vocab, &options, self.device);
         restore_rng_states(&states, self.device)?;
         reporter.line(&format!("--- sample at step {} ---\n{}\n---", step, text?.trim_end()));

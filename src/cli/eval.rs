@@ -9,7 +9,7 @@ use tch::Tensor;
 use super::Done;
 use super::device::DeviceArgs;
 use super::program::write_stdout;
-use crate::charlm::{Checkpoint, evaluate, read_text};
+use crate::charlm::{Checkpoint, evaluate, evaluate_windows, read_text};
 
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true, args_override_self = true)]
@@ -23,9 +23,14 @@ pub(crate) struct EvalArgs {
     /// Characters per window [default: the run's --seq-len].
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     seq_len: Option<i64>,
-    /// Windows per batch [default: the run's --batch].
+    /// Contiguous streams run side by side, each carrying its state from window to window
+    /// [default: the run's --batch].
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     batch: Option<i64>,
+    /// Start every window from a zero state instead of carrying the state (worse: a window's
+    /// first characters have no context).
+    #[arg(long)]
+    reset_state: bool,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -39,7 +44,8 @@ pub(crate) fn run(args: EvalArgs) -> Result<Done> {
     model.train(false);
     let data = &checkpoint.config.data;
     let (seq_len, batch) = (args.seq_len.unwrap_or(data.seq_len), args.batch.unwrap_or(data.batch));
-    let result = evaluate(&model, &Tensor::from_slice(&indices), seq_len, batch, device).context("eval")?;
+    let measure = if args.reset_state { evaluate_windows } else { evaluate };
+    let result = measure(&model, &Tensor::from_slice(&indices), seq_len, batch, device).context("eval")?;
     write_stdout(&format!(
         "{source}: loss {:.4} nats per character, {:.4} bits per character, perplexity {:.3} ({} characters predicted)\n",
         result.loss,

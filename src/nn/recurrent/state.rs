@@ -71,6 +71,22 @@ impl RecurrentState {
         }
     }
 
+    /// Applies the fallible `f` (a `tch` `f_` method) to every tensor of the state, keeping its
+    /// kind.
+    ///
+    /// ```
+    /// let state = tch_rnn::nn::RecurrentState::Hidden(tch::Tensor::zeros([2, 3, 4], tch::kind::FLOAT_CPU));
+    /// let last = state.try_map(|t| t.f_narrow(1, 2, 1))?;
+    /// assert_eq!(last.h().size(), [2, 1, 4]);
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn try_map(&self, f: impl Fn(&Tensor) -> Result<Tensor, tch::TchError>) -> Result<RecurrentState> {
+        Ok(match self {
+            RecurrentState::Hidden(h) => RecurrentState::Hidden(f(h)?),
+            RecurrentState::HiddenAndCell(h, c) => RecurrentState::HiddenAndCell(f(h)?, f(c)?),
+        })
+    }
+
     /// The state as the list a `mode` module takes, or a one-line error naming the module when
     /// its kind does not fit.
     pub(crate) fn tensors_for(&self, mode: Mode) -> Result<Vec<&Tensor>> {
