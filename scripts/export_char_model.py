@@ -29,7 +29,7 @@ import char_model  # noqa: E402
 TINY = dict(cell="lstm", layers=2, hidden=16, embedding=8, seq_len=16, batch=4, seed=0, eval_every=3, dropout=0.0,
             lr=2e-3, clip=5.0, threads=1, optimizer="adam", weight_decay=None, beta1=0.9, beta2=0.999, eps=1e-8,
             momentum=0.0, dampening=0.0, nesterov="false", lr_schedule="none", lr_gamma=0.5, lr_step_size=2,
-            lr_t_max=None, lr_eta_min=0.0, lr_patience=2)
+            lr_t_max=None, lr_eta_min=0.0, lr_patience=2, patience=None, val_text=None, batching="random")
 PROBE = "ROMEO:\nBut, soft! what light"
 TEXT_CHARS = 20_000
 

@@ -90,6 +90,8 @@ fn a_resumed_run_keeps_its_optimizer_and_schedule_exactly() {
             .set("lr_schedule", "cosine")
             .set("lr_t_max", 5),
         Overrides::default().set("optimizer", "adamw").set("lr_schedule", "plateau").set("lr_patience", 0),
+        // The streams carry their state from step to step: it is in the checkpoint too.
+        Overrides::default().set("batching", "streams").set("seq_len", 64).set("batch", 8),
     ]
     .into_iter()
     .enumerate()
@@ -97,7 +99,17 @@ fn a_resumed_run_keeps_its_optimizer_and_schedule_exactly() {
         let (straight, split) = (dir.path().join(format!("straight-{i}")), dir.path().join(format!("split-{i}")));
         let job = |out: &Path, steps: i64| {
             let mut given = tiny_options(&text, steps).set("eval_every", 2);
-            for field in ["optimizer", "lr", "momentum", "lr_schedule", "lr_t_max", "lr_patience"] {
+            for field in [
+                "optimizer",
+                "lr",
+                "momentum",
+                "lr_schedule",
+                "lr_t_max",
+                "lr_patience",
+                "batching",
+                "seq_len",
+                "batch",
+            ] {
                 if let Some(value) = optimization.get(field) {
                     given.insert(field, value.clone());
                 }
@@ -108,10 +120,12 @@ fn a_resumed_run_keeps_its_optimizer_and_schedule_exactly() {
         run(&job(&split, 4));
         run(&TrainJob { resume: true, ..job(&split, 10) });
         assert!(latest_tensors(&split) == latest_tensors(&straight), "{optimization:?}: weights and optimizer state");
-        for file in ["optimizer.json", "scheduler.json"] {
-            let read = |run: &Path| std::fs::read(run.join("latest").join(file)).expect(file);
-            assert_eq!(read(&split), read(&straight), "{optimization:?}: {file}");
+        for file in ["optimizer.json", "scheduler.json", "carry.safetensors"] {
+            let read = |run: &Path| std::fs::read(run.join("latest").join(file)).ok();
+            assert!(read(&split) == read(&straight), "{optimization:?}: {file}");
         }
+        let position = |run: &Path| Checkpoint::open(run).expect("checkpoint").state.stream;
+        assert_eq!(position(&split), position(&straight), "{optimization:?}: the streams' position");
     }
 }
 
@@ -303,6 +317,23 @@ fn stateful_evaluation_of_one_stream_is_one_pass_over_the_text() {
     let windows = evaluate_windows(&model, &data, 16, 6, Device::Cpu).expect("windows");
     assert_eq!((streams.predictions, windows.predictions), (n - 1, n - 1));
     assert!(streams.loss < windows.loss, "{} vs {}", streams.loss, windows.loss);
+}
+
+#[test]
+fn patience_stops_a_run_that_no_longer_improves() {
+    let _rng = rng_lock();
+    let dir = TempDir::new("patience");
+    let text = tiny_text(dir.path());
+    let out = dir.path().join("run");
+    // A learning rate so high that the validation loss soon stops improving.
+    let given = tiny_options(&text, 200).set("lr", 0.5).set("eval_every", 1).set("patience", 3);
+    let report = run(&TrainJob::new(out.clone()).given(given));
+    assert_eq!(report.outcome, Outcome::Patience, "stopped at step {}", report.step);
+    let (best_dir, best_loss) = report.best.expect("a best checkpoint");
+    let best = Checkpoint::open(&best_dir).expect("the best checkpoint");
+    assert_eq!(best.state.validation_loss, Some(best_loss));
+    assert_eq!(report.step - best.state.step, 3, "three evaluations (one a step) after the best");
+    assert_eq!(std::fs::canonicalize(out.join("best")).unwrap(), best_dir);
 }
 
 #[test]

@@ -163,7 +163,8 @@ def read_state(path: Path):
     return state
 
 
-def save_checkpoint(run: Path, config, vocab, model, optimizer, scheduler, names, step, validation, best, is_best):
+def save_checkpoint(run: Path, config, vocab, model, optimizer, scheduler, names, step, validation, best, is_best,
+                    position=None, carry=None):
     """Writes RUN/checkpoints/step-NNNNNN whole in a temporary folder, renames it into place,
     then points RUN/latest (and RUN/best) at it, as tch-rnn does."""
     checkpoints = run / "checkpoints"
@@ -189,12 +190,17 @@ def save_checkpoint(run: Path, config, vocab, model, optimizer, scheduler, names
         "optimizer.safetensors": {k: v.detach().cpu().contiguous() for k, v in state_by_name.items()},
         "rng.safetensors": {"cpu": torch.get_rng_state()},
     }
+    if carry is not None:
+        carried = carry if isinstance(carry, tuple) else (carry,)
+        tensors["carry.safetensors"] = {name: t.contiguous() for name, t in zip(["h", "c"], carried)}
     for name, values in tensors.items():
         save_file(dict(sorted(values.items())), str(tmp / name))
         files[name] = (tmp / name).read_bytes()
     sha256 = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    write_state(tmp / "state.json", {"step": step, "validation_loss": validation, "best_validation_loss": best,
-                                     "sha256": dict(sorted(sha256.items()))})
+    state = {"step": step, "validation_loss": validation, "best_validation_loss": best}
+    if position is not None:
+        state["stream"] = {"offset": position[0], "window": position[1]}
+    write_state(tmp / "state.json", {**state, "sha256": dict(sorted(sha256.items()))})
     os.replace(tmp, final)
     for pointer in ["latest"] + (["best"] if is_best or not (run / "best").exists() else []):
         link = run / f".{pointer}.link-{os.getpid()}"
@@ -226,21 +232,28 @@ def train(args):
     text = Path(args.text).read_text(encoding="utf-8")
     vocab = sorted(set(text))
     index = {c: i for i, c in enumerate(vocab)}
-    train_data, validation_data = split([index[c] for c in text], args.seq_len)
+    if args.val_text:
+        # A separate validation text, in the training text's characters; all of the text trains.
+        validation_text = Path(args.val_text).read_text(encoding="utf-8")
+        train_data = torch.tensor([index[c] for c in text], dtype=torch.int64)
+        validation_data = torch.tensor([index[c] for c in validation_text], dtype=torch.int64)
+    else:
+        train_data, validation_data = split([index[c] for c in text], args.seq_len)
     # The whole option table, by group, as tch-rnn's config.json holds it (no samples are shown
     # while training here: sample_every 0).
     config = {
         "format": FORMAT,
         "model": {"cell": args.cell, "layers": args.layers, "hidden": args.hidden, "embedding": args.embedding,
                   "dropout": args.dropout},
-        "data": {"text": args.text, "seq_len": args.seq_len, "batch": args.batch},
+        "data": {"text": args.text, "seq_len": args.seq_len, "batch": args.batch, "batching": args.batching,
+                 "val_text": args.val_text},
         "optim": {"optimizer": args.optimizer, "lr": args.lr, "clip": args.clip, "weight_decay": args.weight_decay,
                   "beta1": args.beta1, "beta2": args.beta2, "eps": args.eps, "momentum": args.momentum,
                   "dampening": args.dampening, "nesterov": args.nesterov == "true", "lr_schedule": args.lr_schedule,
                   "lr_gamma": args.lr_gamma, "lr_step_size": args.lr_step_size, "lr_t_max": args.lr_t_max,
                   "lr_eta_min": args.lr_eta_min, "lr_patience": args.lr_patience},
         "run": {"seed": args.seed, "steps": args.steps, "epochs": None, "eval_every": args.eval_every,
-                "sample_every": 0},
+                "sample_every": 0, "patience": args.patience},
         "text": {"source": args.text, "sha256": hashlib.sha256(text.encode()).hexdigest()},
     }
     torch.manual_seed(args.seed)
@@ -250,15 +263,29 @@ def train(args):
     scheduler = make_scheduler(optimizer, config["optim"], -(-args.steps // args.eval_every))
     criterion = torch.nn.CrossEntropyLoss()
     vocab_size, high = len(vocab), train_data.size(0) - args.seq_len
-    run, best = Path(args.out), None
+    run, best, since_best = Path(args.out), None, 0
     history = ["step,train_loss,validation_loss"]
     step_seconds = 0.0
+    # --batching streams: where the streams stand (offset, next window) and the state they carry.
+    position, carry = None, None
+    steps_taken = 0
     for step in range(1, args.steps + 1):
         step_started = time.perf_counter()
-        starts = torch.randint(high, (args.batch,))
+        if args.batching == "streams":
+            per_epoch = lambda offset: (train_data.size(0) - offset - 1) // args.batch // args.seq_len  # noqa: E731
+            if position is None or position[1] == per_epoch(position[0]):
+                carry = None
+                position = [torch.randint(args.seq_len, (1,)).item(), 0]
+            stream_length = (train_data.size(0) - position[0] - 1) // args.batch
+            starts = torch.arange(args.batch) * stream_length + (position[0] + position[1] * args.seq_len)
+            position[1] += 1
+        else:
+            starts = torch.randint(high, (args.batch,))
         x, y = windows(train_data, starts, args.seq_len)
         model.train()
-        logits, _ = model(x)
+        logits, state = model(x, carry)
+        if args.batching == "streams":
+            carry = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         loss = criterion(logits.view(-1, vocab_size), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
@@ -267,22 +294,28 @@ def train(args):
         optimizer.step()
         value = loss.item()
         step_seconds += time.perf_counter() - step_started
+        steps_taken += 1
         validation = ""
+        stop = False
         if step % args.eval_every == 0 or step == args.steps:
             model.eval()
             validation_loss = evaluate(model, validation_data, args.seq_len, args.batch)
             is_best = best is None or validation_loss < best
             best = validation_loss if is_best else best
+            since_best = 0 if is_best else since_best + 1
+            stop = args.patience is not None and since_best >= args.patience
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
                 scheduler.step(validation_loss)
             elif scheduler is not None:
                 scheduler.step()
             save_checkpoint(run, config, vocab, model, optimizer, scheduler, names, step, validation_loss, best,
-                            is_best)
+                            is_best, position, carry)
             validation = repr(validation_loss)
         history.append(f"{step},{value!r},{validation}")
+        if stop:
+            break
     (run / "history.csv").write_text("\n".join(history) + "\n")
-    chars_per_second = args.steps * args.batch * args.seq_len / step_seconds
+    chars_per_second = steps_taken * args.batch * args.seq_len / step_seconds
     print(f"char_model: trained {args.steps} steps ({chars_per_second:.0f} chars/s in the training steps); "
           f"validation loss {best}; checkpoint {run / 'latest'}")
     return chars_per_second
@@ -361,6 +394,9 @@ def main():
         t.add_argument(f"--{name}", type=int, default=default)
     t.add_argument("--weight-decay", type=float)
     t.add_argument("--lr-t-max", type=int)
+    t.add_argument("--patience", type=int)
+    t.add_argument("--val-text")
+    t.add_argument("--batching", default="random", choices=["random", "streams"])
     t.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd"])
     t.add_argument("--nesterov", default="false", choices=["true", "false"])
     t.add_argument("--lr-schedule", default="none", choices=["none", "step", "exponential", "cosine", "plateau"])

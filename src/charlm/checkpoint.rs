@@ -29,11 +29,12 @@ use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
-use super::corpus::Vocabulary;
+use super::corpus::{StreamPosition, Vocabulary};
 use super::model::CharModel;
 use super::optimizer_files;
 use super::run_config::RunConfig;
 use crate::fsutil::{read_regular_file, sync_dir, temporary_sibling};
+use crate::nn::RecurrentState;
 use crate::nn::load_tensors;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::safetensors;
@@ -52,6 +53,9 @@ pub struct CheckpointState {
     pub validation_loss: Option<f64>,
     /// The lowest validation loss of the run so far.
     pub best_validation_loss: Option<f64>,
+    /// With `--batching streams`: where the streams stand (their state is `carry.safetensors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamPosition>,
     /// The SHA-256 of every other file of the checkpoint, by name.
     pub sha256: BTreeMap<String, String>,
     /// The SHA-256 of state.json itself, taken with this value replaced by [`UNSEALED`]; so a
@@ -89,6 +93,8 @@ pub struct Snapshot<'a> {
     pub parameter_names: &'a [String],
     /// The generators' states, by device name (`cpu`, `cuda:0`).
     pub rng: Vec<(String, Tensor)>,
+    /// With `--batching streams`: the state carried from step to step, if any.
+    pub carry: Option<&'a RecurrentState>,
     pub state: CheckpointState,
 }
 
@@ -156,9 +162,13 @@ fn write_into(dir: &Path, s: &Snapshot) -> Result<()> {
         write_synced(&dir.join(name), &bytes)?;
         record(name, &bytes);
     }
-    for (name, tensors) in
-        [("model.safetensors", &model), ("optimizer.safetensors", &optimizer), ("rng.safetensors", &s.rng)]
-    {
+    let mut tensor_files = vec![("model.safetensors", model), ("optimizer.safetensors", optimizer)];
+    tensor_files.push(("rng.safetensors", s.rng.iter().map(|(n, t)| (n.clone(), t.shallow_clone())).collect()));
+    if let Some(carry) = s.carry {
+        let carry = ["h", "c"].iter().zip(carry.tensors()).map(|(n, t)| (n.to_string(), t.shallow_clone()));
+        tensor_files.push(("carry.safetensors", carry.collect()));
+    }
+    for (name, tensors) in &tensor_files {
         let named: Vec<(&str, &Tensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
         let bytes = safetensors::serialize(&named)?;
         write_synced(&dir.join(name), &bytes)?;
@@ -391,6 +401,22 @@ impl Checkpoint {
             bail!("checkpoint {} has no {name}: it cannot be resumed", self.dir.display());
         };
         serde_json::from_slice(bytes).with_context(|| format!("checkpoint {}: {name} is not JSON", self.dir.display()))
+    }
+
+    /// The state the streams carried when the checkpoint was written (`carry.safetensors`), on
+    /// `device`, or `None` if there was none.
+    pub fn carry(&self, device: Device) -> Result<Option<RecurrentState>> {
+        if !self.tensor_files.contains_key("carry.safetensors") {
+            return Ok(None);
+        }
+        let mut tensors = self.tensors("carry.safetensors")?;
+        let shown = self.dir.display();
+        let mut take = |name: &str| tensors.remove(name).map(|t| t.to_device(device));
+        Ok(Some(match (take("h"), take("c"), tensors.is_empty()) {
+            (Some(h), None, true) => RecurrentState::Hidden(h),
+            (Some(h), Some(c), true) => RecurrentState::HiddenAndCell(h, c),
+            _ => bail!("checkpoint {shown}: carry.safetensors holds other tensors than h and c"),
+        }))
     }
 
     /// The random generators' states saved with the checkpoint, by device name.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use tch::{Device, Kind, Tensor};
 
 use crate::fsutil::read_regular_file;
@@ -26,7 +26,44 @@ option_group! {
         seq_len: i64 = 64, Domain::Integer { min: 1 }, Keep;
         /// Windows per step.
         batch: i64 = 32, Domain::Integer { min: 1 }, Keep;
+        /// How steps cut the text: random windows from a zero state, or batch contiguous
+        /// streams in consecutive windows with the state carried (char-rnn's).
+        batching: Batching = Batching::Random, Domain::Choice(&["random", "streams"]), Keep;
+        /// A separate text to validate on (default: the text's last 5%, held out).
+        val_text: Option<PathBuf> = None, Domain::Path, Change;
     }
+}
+
+/// How training steps cut the text.
+///
+/// ```
+/// let batching: tch_rnn::charlm::Batching = serde_json::from_str("\"streams\"")?;
+/// assert_eq!(batching, tch_rnn::charlm::Batching::Streams);
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Batching {
+    /// Each step draws `batch` windows at random places and runs them from a zero state.
+    Random,
+    /// The text is cut into `batch` contiguous streams, each epoch at a random offset below
+    /// `seq_len`; steps run consecutive windows of them, the state carried (and detached)
+    /// from one step to the next: truncated back-propagation through time.
+    Streams,
+}
+
+/// Where the streams scheme stands: the epoch's offset and its next window.
+///
+/// ```
+/// let at = tch_rnn::charlm::StreamPosition { offset: 3, window: 0 };
+/// assert_eq!(serde_json::to_string(&at)?, r#"{"offset":3,"window":0}"#);
+/// # anyhow::Ok(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamPosition {
+    pub offset: i64,
+    pub window: i64,
 }
 
 /// The most characters one step may take (`seq_len x batch`).
@@ -182,6 +219,36 @@ impl Corpus {
         Self::with_vocabulary(text, seq_len, Vocabulary::from_text(text)?)
     }
 
+    /// The whole of `text` to train on and `validation` to validate on (at least two
+    /// characters, all in `vocab`, the training text's or an earlier run's).
+    ///
+    /// ```
+    /// let vocab = tch_rnn::charlm::Vocabulary::from_text("abcd")?;
+    /// let corpus = tch_rnn::charlm::Corpus::with_validation_text(&"abcd".repeat(10), "dcba", 8, vocab)?;
+    /// assert_eq!((corpus.train.size(), corpus.validation.size()), (vec![40], vec![4]));
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn with_validation_text(text: &str, validation: &str, seq_len: i64, vocab: Vocabulary) -> Result<Self> {
+        let train = Tensor::from_slice(&vocab.encode(text)?);
+        let validation = Tensor::from_slice(
+            &vocab.encode(validation).context("the validation text, in the training text's characters")?,
+        );
+        let n = train.size()[0];
+        if n <= seq_len {
+            let message = format!("{seq_len} is too long for a text of {n} characters, too few to train on");
+            return Err(OptionError::new("seq_len", message).into());
+        }
+        let m = validation.size()[0];
+        if m < 2 {
+            return Err(OptionError::new(
+                "val_text",
+                format!("the validation text has {m} character(s), fewer than 2"),
+            )
+            .into());
+        }
+        Ok(Corpus { vocab, train, validation })
+    }
+
     /// As [`Corpus::new`], with the vocabulary of an earlier run (which must cover `text`).
     pub fn with_vocabulary(text: &str, seq_len: i64, vocab: Vocabulary) -> Result<Self> {
         let indices = vocab.encode(text)?;
@@ -199,6 +266,50 @@ impl Corpus {
         }
         let all = Tensor::from_slice(&indices);
         Ok(Corpus { vocab, train: all.narrow(0, 0, train_len), validation: all.narrow(0, train_len, validation_len) })
+    }
+}
+
+/// Cuts training batches from `train` as `data.batching` says; for the streams scheme it
+/// keeps its position, and starts each epoch (a new offset, drawn, and a zero state).
+pub(super) struct Batches<'a> {
+    pub train: &'a Tensor,
+    pub batch: i64,
+    pub seq_len: i64,
+    pub batching: Batching,
+}
+
+impl Batches<'_> {
+    /// The next batch of inputs and next characters, `(batch, seq_len)` each. For the streams
+    /// scheme, `position` moves on (a new epoch when the streams are used up: `carry` is then
+    /// cleared, the state starting from zero).
+    pub fn next<S>(&self, position: &mut Option<StreamPosition>, carry: &mut Option<S>) -> Result<(Tensor, Tensor)> {
+        if self.batching == Batching::Random {
+            return random_batch(self.train, self.batch, self.seq_len);
+        }
+        let at = match *position {
+            Some(at) if at.window < self.windows_per_epoch(at.offset) => at,
+            _ => {
+                *carry = None;
+                let offset = Tensor::f_randint(self.seq_len, [1], (Kind::Int64, Device::Cpu))?.f_int64_value(&[0])?;
+                ensure!(
+                    self.windows_per_epoch(offset) > 0,
+                    "the text is too short for {} streams of windows of {} characters",
+                    self.batch,
+                    self.seq_len
+                );
+                StreamPosition { offset, window: 0 }
+            }
+        };
+        let stream_length = (self.train.size()[0] - at.offset - 1) / self.batch;
+        let starts = Tensor::f_arange(self.batch, (Kind::Int64, Device::Cpu))? * stream_length
+            + (at.offset + at.window * self.seq_len);
+        *position = Some(StreamPosition { window: at.window + 1, ..at });
+        windows(self.train, &starts, self.seq_len)
+    }
+
+    /// The full windows of each stream in an epoch cut at `offset`.
+    fn windows_per_epoch(&self, offset: i64) -> i64 {
+        (self.train.size()[0] - offset - 1) / self.batch / self.seq_len
     }
 }
 

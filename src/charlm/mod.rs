@@ -24,7 +24,9 @@ mod sample;
 mod train;
 
 pub use checkpoint::{Checkpoint, CheckpointState, UNSEALED, parse_config, parse_state, parse_vocab};
-pub use corpus::{Corpus, DataOptions, SHAKESPEARE, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256};
+pub use corpus::{
+    Batching, Corpus, DataOptions, SHAKESPEARE, StreamPosition, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256,
+};
 pub use evaluate::{Evaluation, evaluate, evaluate_windows};
 pub use history::{History, Row};
 pub use model::{CharModel, Layer, MAX_SIZE, ModelOptions};

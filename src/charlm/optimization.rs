@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use super::model::CharModel;
-use crate::nn::CrossEntropyLoss;
+use crate::nn::{CrossEntropyLoss, RecurrentState};
 use crate::optim::{
     Adam, AdamConfig, AdamW, AdamWConfig, CosineAnnealingLR, ExponentialLR, LrScheduler, Optimizer, ReduceLROnPlateau,
     ReduceLROnPlateauConfig, SGD, SGDConfig, StepLR, clip_grad_norm_,
@@ -163,18 +163,19 @@ impl OptimOptions {
     }
 }
 
-/// One training step on inputs `x` and next characters `y` `(batch, seq_len)`, from a zero
-/// state: the mean cross entropy of every next character, its gradients, clipped to `clip`
-/// (if positive), and the optimizer's update. Returns the loss.
+/// One training step on inputs `x` and next characters `y` `(batch, seq_len)`, from `state`
+/// (zeros if `None`): the mean cross entropy of every next character, its gradients, clipped to
+/// `clip` (if positive), and the optimizer's update. Returns the loss and the state after the
+/// window, cut from the graph (truncated back-propagation through time).
 pub(super) fn train_step(
     model: &CharModel,
     optimizer: &mut dyn Optimizer,
     clip: f64,
-    x: &Tensor,
-    y: &Tensor,
-) -> Result<f64> {
+    (x, y): (&Tensor, &Tensor),
+    state: Option<&RecurrentState>,
+) -> Result<(f64, RecurrentState)> {
     let criterion = CrossEntropyLoss::new(Default::default())?;
-    let (logits, _) = model.forward(x, None)?;
+    let (logits, state) = model.forward(x, state)?;
     let loss = criterion.forward(&logits.f_view([-1, model.vocab_size])?, &y.f_reshape([-1])?)?;
     optimizer.zero_grad();
     loss.f_backward()?;
@@ -182,5 +183,5 @@ pub(super) fn train_step(
         let _total_norm = clip_grad_norm_(optimizer.params(), clip)?;
     }
     optimizer.step()?;
-    Ok(loss.f_double_value(&[])?)
+    Ok((loss.f_double_value(&[])?, state.detach()))
 }

@@ -49,6 +49,8 @@ pub enum Outcome {
     Finished,
     /// Stopped on request (Ctrl-C or SIGTERM in the command), after saving a checkpoint.
     Interrupted,
+    /// Stopped early: `patience` evaluations without a better validation loss.
+    Patience,
 }
 
 /// What a run did.
@@ -61,6 +63,8 @@ pub struct Report {
     pub validation: Option<Evaluation>,
     /// The checkpoint written last.
     pub checkpoint: PathBuf,
+    /// The checkpoint with the lowest validation loss (where `best` points), and that loss.
+    pub best: Option<(PathBuf, f64)>,
     /// Wall time of the whole run.
     pub seconds: f64,
     /// Training characters per second of the training steps alone (not counting validation,

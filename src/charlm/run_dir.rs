@@ -13,6 +13,7 @@ use super::corpus::Vocabulary;
 use super::history::History;
 use super::rng::rng_states;
 use super::run_config::RunConfig;
+use crate::nn::RecurrentState;
 use crate::optim::{LrScheduler, Optimizer};
 
 /// A new run was asked for in a folder that holds one: the command line says how to continue
@@ -80,6 +81,7 @@ impl Saver<'_> {
         vs: &VarStore,
         optimizer: &dyn Optimizer,
         scheduler: Option<&dyn LrScheduler>,
+        carry: Option<&RecurrentState>,
         state: CheckpointState,
         is_best: bool,
         history: &History,
@@ -92,6 +94,7 @@ impl Saver<'_> {
             scheduler,
             parameter_names: self.names,
             rng: rng_states(self.device)?,
+            carry,
             state,
         };
         history.save(self.out)?;

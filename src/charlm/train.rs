@@ -15,7 +15,7 @@ use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
 use super::checkpoint::{Checkpoint, CheckpointState, step_dir_name};
-use super::corpus::{Corpus, Vocabulary, random_batch, read_text};
+use super::corpus::{Batches, Batching, Corpus, StreamPosition, Vocabulary, read_text};
 use super::evaluate::{Evaluation, evaluate};
 use super::history::History;
 use super::model::CharModel;
@@ -25,6 +25,7 @@ use super::rng::{restore_rng_states, rng_states};
 use super::run_config::{RunConfig, TextRecord};
 use super::run_dir::{self, Saver};
 use super::sample::{SampleOptions, sample};
+use crate::nn::RecurrentState;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::options::{Domain, OptionError, Overrides, option_group};
 
@@ -47,6 +48,8 @@ option_group! {
         eval_every: i64 = 250, Domain::Integer { min: 1 }, Change;
         /// Show a sample every this many steps; 0 for none.
         sample_every: i64 = 500, Domain::Integer { min: 0 }, Change;
+        /// Stop after this many evaluations without a better validation loss (default: never).
+        patience: Option<i64> = None, Domain::Integer { min: 1 }, Change;
     }
 }
 
@@ -121,7 +124,6 @@ impl Setup {
                 let (text, source) = read_text(given_text.as_deref())?;
                 let config = RunConfig::new(&job.given, TextRecord::of(&text, &source))?;
                 let vocab = Vocabulary::from_text(&text)?;
-                run_dir::prepare(&job.out, false)?;
                 (config, text, vocab)
             }
             Some(checkpoint) => {
@@ -135,7 +137,17 @@ impl Setup {
                 (config, text, checkpoint.vocab.clone())
             }
         };
-        let corpus = Corpus::with_vocabulary(&text, config.data.seq_len, vocab)?;
+        let corpus = match &config.data.val_text {
+            None => Corpus::with_vocabulary(&text, config.data.seq_len, vocab)?,
+            Some(path) => {
+                let (validation, _) = read_text(Some(path)).context("val_text")?;
+                Corpus::with_validation_text(&text, &validation, config.data.seq_len, vocab)?
+            }
+        };
+        if resumed.is_none() {
+            // Only now, every option and text checked: a refused run leaves nothing behind.
+            run_dir::prepare(&job.out, false)?;
+        }
         let chars_per_step = config.data.batch * config.data.seq_len;
         let total_steps = config.run.total_steps(corpus.train.size()[0], chars_per_step);
         Ok(Setup { config, corpus, total_steps, resumed })
@@ -154,13 +166,18 @@ struct Progress {
     step_seconds: f64,
     /// Steps taken by this process (not counting a resumed run's earlier ones).
     steps_taken: i64,
+    /// Evaluations since the best validation loss (for `patience`).
+    since_best: i64,
+    /// With `--batching streams`: where the streams stand, and the state they carry.
+    position: Option<StreamPosition>,
+    carry: Option<RecurrentState>,
     /// The last training losses, for the running mean shown.
     recent: Vec<f64>,
 }
 
 impl Progress {
     /// A resumed run's progress: its step, best loss, history and checkpoint.
-    fn resumed(checkpoint: &Checkpoint, out: &std::path::Path, total_steps: i64) -> Result<Self> {
+    fn resumed(checkpoint: &Checkpoint, out: &std::path::Path, total_steps: i64, device: Device) -> Result<Self> {
         let step = checkpoint.state.step;
         if step >= total_steps {
             let message = format!("the run is already at step {step}; ask for more steps than {step}");
@@ -168,8 +185,23 @@ impl Progress {
         }
         let mut history = History::read(&out.join("history.csv"))?;
         history.truncate(step);
-        let best = checkpoint.state.best_validation_loss;
-        Ok(Progress { step, best, history, last_checkpoint: checkpoint.dir.clone(), ..Default::default() })
+        // Evaluations after the first of the lowest validation losses.
+        let losses: Vec<f64> = history.rows().iter().filter_map(|r| r.validation_loss).collect();
+        let best_at = losses.iter().enumerate().fold(None, |best: Option<(usize, f64)>, (i, &l)| match best {
+            Some((_, b)) if b <= l => best,
+            _ => Some((i, l)),
+        });
+        let since_best = best_at.map_or(0, |(i, _)| (losses.len() - 1 - i) as i64);
+        Ok(Progress {
+            step,
+            best: checkpoint.state.best_validation_loss,
+            history,
+            last_checkpoint: checkpoint.dir.clone(),
+            since_best,
+            position: checkpoint.state.stream,
+            carry: checkpoint.carry(device)?,
+            ..Default::default()
+        })
     }
 
     /// Records a training loss; returns the mean of the last 50.
@@ -184,7 +216,8 @@ impl Progress {
 
     /// The checkpoint state of this step.
     fn state(&self, validation_loss: Option<f64>) -> CheckpointState {
-        CheckpointState { step: self.step, validation_loss, best_validation_loss: self.best, ..Default::default() }
+        let (step, best_validation_loss, stream) = (self.step, self.best, self.position);
+        CheckpointState { step, validation_loss, best_validation_loss, stream, ..Default::default() }
     }
 
     /// The error that stops a run whose loss is no longer a number: it names the checkpoint
@@ -219,7 +252,7 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     let mut scheduler = config.optim.scheduler(optimizer.as_mut(), evaluations)?;
     let mut progress = Progress::default();
     if let Some(checkpoint) = &setup.resumed {
-        progress = Progress::resumed(checkpoint, &job.out, setup.total_steps)?;
+        progress = Progress::resumed(checkpoint, &job.out, setup.total_steps, device)?;
         checkpoint.load_weights(&mut vs)?;
         checkpoint.restore_optimizer(optimizer.as_mut(), &names)?;
         if let Some(scheduler) = scheduler.as_deref_mut() {
@@ -236,11 +269,13 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     let outcome = run.steps(&mut model, &vs, &mut progress, reporter);
     reporter.finish();
     let chars_per_step = (config.data.batch * config.data.seq_len) as f64;
+    let best = std::fs::canonicalize(job.out.join("best")).ok().zip(progress.best);
     Ok(Report {
         outcome: outcome?,
         step: progress.step,
         validation: progress.validation,
         checkpoint: progress.last_checkpoint.clone(),
+        best,
         seconds: started.elapsed().as_secs_f64(),
         chars_per_second: progress.steps_taken as f64 * chars_per_step / progress.step_seconds.max(1e-9),
     })
@@ -268,6 +303,12 @@ impl Loop<'_> {
     ) -> Result<Outcome> {
         let (data, clip, run) = (&self.setup.config.data, self.setup.config.optim.clip, &self.setup.config.run);
         let total = self.setup.total_steps;
+        let batches = Batches {
+            train: &self.setup.corpus.train,
+            batch: data.batch,
+            seq_len: data.seq_len,
+            batching: data.batching,
+        };
         loop {
             if progress.step >= total {
                 return Ok(Outcome::Finished);
@@ -277,10 +318,13 @@ impl Loop<'_> {
                 return Ok(Outcome::Interrupted);
             }
             let started = Instant::now();
-            let (x, y) = random_batch(&self.setup.corpus.train, data.batch, data.seq_len)?;
+            let (x, y) = batches.next(&mut progress.position, &mut progress.carry)?;
             let (x, y) = (x.f_to_device(self.device)?, y.f_to_device(self.device)?);
             model.train(true);
-            let loss = train_step(model, self.optimizer.as_mut(), clip, &x, &y)?;
+            let (loss, carry) = train_step(model, self.optimizer.as_mut(), clip, (&x, &y), progress.carry.as_ref())?;
+            if data.batching == Batching::Streams {
+                progress.carry = Some(carry);
+            }
             progress.step += 1;
             progress.steps_taken += 1;
             progress.step_seconds += started.elapsed().as_secs_f64();
@@ -291,6 +335,13 @@ impl Loop<'_> {
             reporter.step(progress.step, mean, data.batch * data.seq_len);
             if progress.step % run.eval_every == 0 || progress.step == total {
                 self.evaluate_and_save(model, vs, progress, reporter)?;
+                if run.patience.is_some_and(|patience| progress.since_best >= patience) {
+                    reporter.line(&format!(
+                        "step {}: no better validation loss in {} evaluations: stopping",
+                        progress.step, progress.since_best
+                    ));
+                    return Ok(Outcome::Patience);
+                }
             }
             if run.sample_every > 0 && progress.step % run.sample_every == 0 {
                 self.show_sample(model, progress.step, reporter)?;
@@ -318,11 +369,11 @@ impl Loop<'_> {
         if is_best {
             progress.best = Some(result.loss);
         }
+        progress.since_best = if is_best { 0 } else { progress.since_best + 1 };
         if let Some(scheduler) = self.scheduler.as_deref_mut() {
             scheduler.step_epoch(self.optimizer.as_mut(), result.loss)?;
         }
-        let state = progress.state(Some(result.loss));
-        progress.last_checkpoint = self.save(vs, state, is_best, &progress.history)?;
+        progress.last_checkpoint = self.save(vs, progress, Some(result.loss), is_best)?;
         reporter.line(&format!(
             "step {}: validation loss {:.4} ({:.3} bits per character){}",
             progress.step,
@@ -337,15 +388,16 @@ impl Loop<'_> {
     /// Saves the current step, unless its checkpoint was just written.
     fn save_on_stop(&self, vs: &VarStore, progress: &mut Progress) -> Result<()> {
         if progress.last_checkpoint.file_name() != Some(step_dir_name(progress.step).as_ref()) {
-            let state = progress.state(None);
-            progress.last_checkpoint = self.save(vs, state, false, &progress.history)?;
+            progress.last_checkpoint = self.save(vs, progress, None, false)?;
         }
         Ok(())
     }
 
     /// A checkpoint of the model, the optimizer and the scheduler as they are.
-    fn save(&self, vs: &VarStore, state: CheckpointState, is_best: bool, history: &History) -> Result<PathBuf> {
-        self.saver.save(vs, self.optimizer.as_ref(), self.scheduler.as_deref(), state, is_best, history)
+    fn save(&self, vs: &VarStore, progress: &Progress, validation_loss: Option<f64>, is_best: bool) -> Result<PathBuf> {
+        let (scheduler, carry) = (self.scheduler.as_deref(), progress.carry.as_ref());
+        let state = progress.state(validation_loss);
+        self.saver.save(vs, self.optimizer.as_ref(), scheduler, carry, state, is_best, &progress.history)
     }
 
     /// Shows a sample, putting the generators back as they were so that training is unchanged.

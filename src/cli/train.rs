@@ -56,17 +56,22 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
     });
     let what = match report.outcome {
         Outcome::Finished => "trained to",
+        Outcome::Patience => "stopped early (--patience) at",
         Outcome::Interrupted => "interrupted at",
     };
+    let best = report
+        .best
+        .as_ref()
+        .map_or(String::new(), |(dir, loss)| format!("; the best, validation loss {loss:.4}, is {}", dir.display()));
     write_stdout(&format!(
-        "{what} step {} in {} ({:.0} chars/s){validation}; checkpoint {} (resume with --resume)\n",
+        "{what} step {} in {} ({:.0} chars/s){validation}; checkpoint {} (resume with --resume){best}\n",
         report.step,
         format_duration(report.seconds),
         report.chars_per_second,
         report.checkpoint.display()
     ))?;
     Ok(match report.outcome {
-        Outcome::Finished => Done::Success,
+        Outcome::Finished | Outcome::Patience => Done::Success,
         Outcome::Interrupted => Done::Interrupted,
     })
 }
