@@ -218,37 +218,54 @@ impl WithResume for TrainJob {
     }
 }
 
+/// A tiny model trained 8 steps, its checkpoint, and the model loaded from it in evaluation
+/// mode.
+struct Trained {
+    _dir: TempDir,
+    checkpoint: Checkpoint,
+    _vs: tch::nn::VarStore,
+    model: tch_rnn::charlm::CharModel,
+}
+
+impl Trained {
+    fn new(label: &str) -> Self {
+        let dir = TempDir::new(label);
+        let text = tiny_text(dir.path());
+        let out = dir.path().join("run");
+        run(&tiny(&text, &out, 8));
+        let checkpoint = Checkpoint::open(&out).expect("open");
+        let (vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
+        model.train(false);
+        Trained { _dir: dir, checkpoint, _vs: vs, model }
+    }
+}
+
 #[test]
 fn sampling_and_evaluation_run_without_gradients() {
     let _rng = rng_lock();
-    let dir = TempDir::new("sample");
-    let text = tiny_text(dir.path());
-    let out = dir.path().join("run");
-    run(&tiny(&text, &out, 8));
-    let checkpoint = Checkpoint::open(&out).expect("open");
-    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
-    model.train(false);
+    let trained = Trained::new("sample");
+    let (checkpoint, model) = (&trained.checkpoint, &trained.model);
     let options = SampleOptions { prime: "ROMEO:\n".into(), length: 40, temperature: 0.0, ..Default::default() };
-    let greedy = sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
+    let greedy = sample(model, &checkpoint.vocab, &options, Device::Cpu).expect("sample");
     assert_eq!(greedy.chars().count(), 40);
-    assert_eq!(greedy, sample(&model, &checkpoint.vocab, &options, Device::Cpu).unwrap(), "argmax is deterministic");
+    assert_eq!(greedy, sample(model, &checkpoint.vocab, &options, Device::Cpu).unwrap(), "argmax is deterministic");
     let drawn = |seed: i64| {
         tch::manual_seed(seed);
         let options = SampleOptions { temperature: 1.0, top_k: Some(5), ..options.clone() };
-        sample(&model, &checkpoint.vocab, &options, Device::Cpu).expect("sample")
+        sample(model, &checkpoint.vocab, &options, Device::Cpu).expect("sample")
     };
     assert_eq!(drawn(3), drawn(3), "the same seed draws the same text");
     let unknown = SampleOptions { prime: "ROMEO 1".into(), ..options.clone() };
-    let message = format!("{:#}", sample(&model, &checkpoint.vocab, &unknown, Device::Cpu).expect_err("a digit"));
+    let message = format!("{:#}", sample(model, &checkpoint.vocab, &unknown, Device::Cpu).expect_err("a digit"));
     assert!(message.contains("'1'") && message.contains("not in the model's vocabulary"), "{message}");
 
     let data = Tensor::from_slice(&checkpoint.vocab.encode(&SHAKESPEARE[..3000]).expect("encode"));
-    let result = evaluate(&model, &data, 16, 4, Device::Cpu).expect("evaluate");
+    let result = evaluate(model, &data, 16, 4, Device::Cpu).expect("evaluate");
     assert_eq!(result.predictions, 2999);
     assert!(result.loss.is_finite() && result.loss > 0.0);
     assert!((result.bits_per_character() - result.loss / std::f64::consts::LN_2).abs() < 1e-12);
     // Windows of another length cover the same predictions: nearly the same loss.
-    let other = evaluate(&model, &data, 7, 3, Device::Cpu).expect("evaluate");
+    let other = evaluate(model, &data, 7, 3, Device::Cpu).expect("evaluate");
     assert_eq!(other.predictions, 2999);
     assert!((other.loss - result.loss).abs() < 0.3, "{} vs {}", other.loss, result.loss);
     let logits = tch::no_grad(|| model.forward(&data.narrow(0, 0, 8).view([1, 8]), None).expect("forward").0);
@@ -258,45 +275,35 @@ fn sampling_and_evaluation_run_without_gradients() {
 #[test]
 fn nucleus_and_beam_sampling_meet_greedy_decoding_at_their_limits() {
     let _rng = rng_lock();
-    let dir = TempDir::new("beam");
-    let text = tiny_text(dir.path());
-    let out = dir.path().join("run");
-    run(&tiny(&text, &out, 8));
-    let checkpoint = Checkpoint::open(&out).expect("open");
-    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
-    model.train(false);
+    let trained = Trained::new("beam");
+    let (checkpoint, model) = (&trained.checkpoint, &trained.model);
     let vocab = &checkpoint.vocab;
     let window = Some(checkpoint.config.data.seq_len);
     for prime in ["ROMEO:\n", "First Citizen:\nBefore we proceed any further, hear me speak.\n", "t"] {
         let greedy = SampleOptions { prime: prime.into(), length: 30, temperature: 0.0, window, ..Default::default() };
-        let argmax = sample(&model, vocab, &greedy, Device::Cpu).expect("greedy");
+        let argmax = sample(model, vocab, &greedy, Device::Cpu).expect("greedy");
         // A nucleus so small that only the most likely character is in it.
         let nucleus = SampleOptions { temperature: 1.0, top_p: Some(1e-9), ..greedy.clone() };
         tch::manual_seed(5);
-        assert_eq!(sample(&model, vocab, &nucleus, Device::Cpu).expect("top-p"), argmax, "{prime:?}: top-p 1e-9");
-        let (beam, score) = beam_search(&model, vocab, prime, 30, 1, window, Device::Cpu).expect("beam 1");
+        assert_eq!(sample(model, vocab, &nucleus, Device::Cpu).expect("top-p"), argmax, "{prime:?}: top-p 1e-9");
+        let (beam, score) = beam_search(model, vocab, prime, 30, 1, window, Device::Cpu).expect("beam 1");
         assert_eq!(beam, argmax, "{prime:?}: a beam of width 1 is greedy");
         for width in [1, 3, 8] {
-            let (text, score) = beam_search(&model, vocab, prime, 30, width, window, Device::Cpu).expect("beam");
-            let own = log_probability(&model, vocab, prime, &text, Device::Cpu).expect("log-probability");
+            let (text, score) = beam_search(model, vocab, prime, 30, width, window, Device::Cpu).expect("beam");
+            let own = log_probability(model, vocab, prime, &text, Device::Cpu).expect("log-probability");
             assert!((score - own).abs() < 1e-4 * own.abs().max(1.0), "{prime:?} width {width}: {score} vs {own}");
         }
         assert!(score < 0.0);
     }
-    let err = beam_search(&model, vocab, "ROMEO", 5, 0, window, Device::Cpu).expect_err("width 0").to_string();
+    let err = beam_search(model, vocab, "ROMEO", 5, 0, window, Device::Cpu).expect_err("width 0").to_string();
     assert!(err.contains("beam width must be at least 1"), "{err}");
 }
 
 #[test]
 fn stateful_evaluation_of_one_stream_is_one_pass_over_the_text() {
     let _rng = rng_lock();
-    let dir = TempDir::new("stateful");
-    let text = tiny_text(dir.path());
-    let out = dir.path().join("run");
-    run(&tiny(&text, &out, 8));
-    let checkpoint = Checkpoint::open(&out).expect("open");
-    let (_vs, mut model) = checkpoint.load_model(Device::Cpu).expect("model");
-    model.train(false);
+    let trained = Trained::new("stateful");
+    let (checkpoint, model) = (&trained.checkpoint, &trained.model);
     let data = Tensor::from_slice(&checkpoint.vocab.encode(&SHAKESPEARE[..2001]).expect("encode"));
     let n = data.size()[0];
     let (logits, _) = tch::no_grad(|| model.forward(&data.narrow(0, 0, n - 1).view([1, -1]), None)).expect("one pass");
@@ -307,14 +314,14 @@ fn stateful_evaluation_of_one_stream_is_one_pass_over_the_text() {
     );
     let one_pass = -one_pass.mean(Kind::Double).double_value(&[]);
     for seq_len in [16, 7, 2000] {
-        let streamed = evaluate(&model, &data, seq_len, 1, Device::Cpu).expect("evaluate");
+        let streamed = evaluate(model, &data, seq_len, 1, Device::Cpu).expect("evaluate");
         assert_eq!(streamed.predictions, n - 1);
         assert!((streamed.loss - one_pass).abs() < 1e-6, "windows of {seq_len}: {} vs {one_pass}", streamed.loss);
     }
     // More streams cover the same predictions; with the state carried they are better than
     // windows that start from zero.
-    let streams = evaluate(&model, &data, 16, 6, Device::Cpu).expect("streams");
-    let windows = evaluate_windows(&model, &data, 16, 6, Device::Cpu).expect("windows");
+    let streams = evaluate(model, &data, 16, 6, Device::Cpu).expect("streams");
+    let windows = evaluate_windows(model, &data, 16, 6, Device::Cpu).expect("windows");
     assert_eq!((streams.predictions, windows.predictions), (n - 1, n - 1));
     assert!(streams.loss < windows.loss, "{} vs {}", streams.loss, windows.loss);
 }
