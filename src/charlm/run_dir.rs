@@ -59,6 +59,15 @@ pub(super) fn prepare(out: &Path, resume: bool) -> Result<()> {
     Ok(())
 }
 
+/// What training has made so far: the model's variables, the optimizer and scheduler, and the
+/// state the streams carry.
+pub(super) struct Trained<'a> {
+    pub vs: &'a VarStore,
+    pub optimizer: &'a dyn Optimizer,
+    pub scheduler: Option<&'a dyn LrScheduler>,
+    pub carry: Option<&'a RecurrentState>,
+}
+
 /// What every checkpoint of a run holds besides the model, the optimizer and the step.
 pub(super) struct Saver<'a> {
     pub out: &'a Path,
@@ -76,16 +85,8 @@ impl Saver<'_> {
     /// longer pointed at. In that order, a crash between any two steps leaves a run that
     /// resumes exactly: the history is never behind `latest` (a resume cuts it back to
     /// `latest`'s step), and `best` is never behind it.
-    pub fn save(
-        &self,
-        vs: &VarStore,
-        optimizer: &dyn Optimizer,
-        scheduler: Option<&dyn LrScheduler>,
-        carry: Option<&RecurrentState>,
-        state: CheckpointState,
-        is_best: bool,
-        history: &History,
-    ) -> Result<PathBuf> {
+    pub fn save(&self, trained: Trained, state: CheckpointState, is_best: bool, history: &History) -> Result<PathBuf> {
+        let Trained { vs, optimizer, scheduler, carry } = trained;
         let snapshot = Snapshot {
             config: self.config,
             vocab: self.vocab,

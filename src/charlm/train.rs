@@ -23,7 +23,7 @@ use super::optimization::train_step;
 use super::report::{Outcome, Report, Reporter};
 use super::rng::{restore_rng_states, rng_states};
 use super::run_config::{RunConfig, TextRecord};
-use super::run_dir::{self, Saver};
+use super::run_dir::{self, Saver, Trained};
 use super::sample::{SampleOptions, sample};
 use crate::nn::RecurrentState;
 use crate::optim::{LrScheduler, Optimizer};
@@ -396,8 +396,8 @@ impl Loop<'_> {
     /// A checkpoint of the model, the optimizer and the scheduler as they are.
     fn save(&self, vs: &VarStore, progress: &Progress, validation_loss: Option<f64>, is_best: bool) -> Result<PathBuf> {
         let (scheduler, carry) = (self.scheduler.as_deref(), progress.carry.as_ref());
-        let state = progress.state(validation_loss);
-        self.saver.save(vs, self.optimizer.as_ref(), scheduler, carry, state, is_best, &progress.history)
+        let trained = Trained { vs, optimizer: self.optimizer.as_ref(), scheduler, carry };
+        self.saver.save(trained, progress.state(validation_loss), is_best, &progress.history)
     }
 
     /// Shows a sample, putting the generators back as they were so that training is unchanged.
