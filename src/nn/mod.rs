@@ -24,6 +24,7 @@
 //! # anyhow::Ok(())
 //! ```
 
+mod attention;
 mod check;
 mod drop_in;
 mod embedding;
@@ -35,6 +36,7 @@ mod param;
 mod recurrent;
 mod state_dict;
 
+pub use attention::{AttentionOptions, MultiheadAttention, MultiheadAttentionConfig};
 pub use embedding::{Embedding, EmbeddingConfig};
 pub use linear::{Linear, LinearConfig};
 pub use loss::{CrossEntropyLoss, CrossEntropyLossConfig, Reduction};
