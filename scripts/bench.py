@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 EXAMPLES = ROOT / "target" / "release" / "examples"
 PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding", "hello_lstm",
-            "hello_gru", "hello_lstm_cell", "hello_gru_cell", "packed_sequences"]
+            "hello_gru", "hello_lstm_cell", "hello_gru_cell", "packed_sequences", "hello_attention",
+            "hello_attention_packed"]
 TRAINING = [p for p in PROGRAMS if p.startswith("hello") or p == "packed_sequences"]
 STEPS = ["hello_rnn_cell", "hello_lstm_cell", "hello_gru_cell", "hello_embedding", "hello_lstm", "hello_gru"]
 KERNELS = ["lstm", "gru", "rnn", "lstm-eval"]

@@ -41,7 +41,10 @@ fn multihead_attention_initialises_like_pytorch() {
     let exactness = init_exactness(&fixture.cpu_capability, &running);
     let mut stats = Stats::default();
     let failures = check_init(&fixture, &file, exactness, &mut stats);
-    report(&stats.summary(&format!("attention_parity init ({exactness:?}; exported on {}, running {running})", fixture.cpu_capability)));
+    report(&stats.summary(&format!(
+        "attention_parity init ({exactness:?}; exported on {}, running {running})",
+        fixture.cpu_capability
+    )));
     assert!(failures.is_empty(), "{} mismatch(es) with PyTorch:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -79,10 +82,8 @@ fn attention_fixture_covers_the_grid() {
             seen.insert(note);
         }
     }
-    let mut expected: Vec<String> = ["heads=1", "heads=2", "heads=3", "heads=4", "bias=true", "bias=false"]
-        .into_iter()
-        .map(String::from)
-        .collect();
+    let mut expected: Vec<String> =
+        ["heads=1", "heads=2", "heads=3", "heads=4", "bias=true", "bias=false"].into_iter().map(String::from).collect();
     for flag in ["batch_first", "add_bias_kv", "add_zero_attn", "separate", "need_weights", "average", "is_causal"] {
         expected.push(format!("{flag}=true"));
         expected.push(format!("{flag}=false"));
@@ -92,7 +93,8 @@ fn attention_fixture_covers_the_grid() {
         expected.push(format!("key_padding_mask={mask}"));
     }
     for mask in ["None", "bool_2d", "float_2d", "bool_3d", "float_3d", "bool_causal"] {
-        expected.push(format!("attn_mask={}", if mask == "None" { mask.to_string() } else { format!("Some(\"{mask}\")") }));
+        expected
+            .push(format!("attn_mask={}", if mask == "None" { mask.to_string() } else { format!("Some(\"{mask}\")") }));
     }
     expected.extend(
         [
@@ -108,7 +110,10 @@ fn attention_fixture_covers_the_grid() {
         .map(String::from),
     );
     let missing: Vec<&String> = expected.iter().filter(|e| !seen.contains(*e)).collect();
-    assert!(missing.is_empty(), "no case with {missing:?}; regenerate with `.venv/bin/python scripts/export_reference.py --only attention`");
+    assert!(
+        missing.is_empty(),
+        "no case with {missing:?}; regenerate with `.venv/bin/python scripts/export_reference.py --only attention`"
+    );
 }
 
 /// Dropout on the attention weights is random in training: the same seed gives the same masks
@@ -135,8 +140,11 @@ fn training_dropout_is_seeded_and_eval_has_none() {
 #[test]
 fn display_is_pytorchs_repr() {
     let vs = VarStore::new(Device::Cpu);
-    let attn = MultiheadAttention::new(vs.root(), MultiheadAttentionConfig { bias: false, ..MultiheadAttentionConfig::new(8, 2) })
-        .expect("attention");
+    let attn = MultiheadAttention::new(
+        vs.root(),
+        MultiheadAttentionConfig { bias: false, ..MultiheadAttentionConfig::new(8, 2) },
+    )
+    .expect("attention");
     assert_eq!(
         attn.to_string(),
         "MultiheadAttention(\n  (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=False)\n)"

@@ -255,7 +255,12 @@ fn run_case(case: &AttentionCase, file: &TensorFile, stats: &mut Stats, f: &mut 
 
 /// Checks initialisation for every model and seed of the fixture: names, order, shapes and
 /// values under `exactness`. The caller holds the generator lock.
-pub fn check_init(fixture: &AttentionFixture, file: &TensorFile, exactness: Exactness, stats: &mut Stats) -> Vec<String> {
+pub fn check_init(
+    fixture: &AttentionFixture,
+    file: &TensorFile,
+    exactness: Exactness,
+    stats: &mut Stats,
+) -> Vec<String> {
     let mut failures = Vec::new();
     for (model, spec) in &fixture.init.models {
         let expected = &fixture.init.params[model];

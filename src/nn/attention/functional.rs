@@ -132,7 +132,8 @@ pub(super) fn multi_head_attention_forward(
         Some(w) => in_projection_packed(&inputs, w, module.in_proj_bias.as_ref())?,
         None => {
             let [b_q, b_k, b_v] = chunk3(module.in_proj_bias.as_ref())?;
-            let weight = |w: &Option<Tensor>| w.as_ref().map(Tensor::shallow_clone).expect("separate projection weights");
+            let weight =
+                |w: &Option<Tensor>| w.as_ref().map(Tensor::shallow_clone).expect("separate projection weights");
             [
                 linear(&inputs.query, &weight(&module.q_proj_weight), b_q.as_ref())?,
                 linear(&inputs.key, &weight(&module.k_proj_weight), b_k.as_ref())?,

@@ -346,7 +346,8 @@ impl MultiheadAttention {
         options: &AttentionOptions,
     ) -> Result<(Tensor, Option<Tensor>)> {
         self.validate(query, key, value, options)?;
-        let float_mask = [options.attn_mask, options.key_padding_mask].into_iter().flatten().any(|m| m.is_floating_point());
+        let float_mask =
+            [options.attn_mask, options.key_padding_mask].into_iter().flatten().any(|m| m.is_floating_point());
         let is_batched = query.dim() == 3;
         let key_padding_mask = canonical_mask(options.key_padding_mask, query.kind())?;
         let attn_mask = canonical_mask(options.attn_mask, query.kind())?;
@@ -376,7 +377,8 @@ impl MultiheadAttention {
         // Identity, as Python's `is`: it decides how the projections are computed.
         let identity = Identity { query_is_key: same_tensor(query, key), key_is_value: same_tensor(key, value) };
         let transpose = self.config.batch_first && is_batched;
-        let seq_first = |t: &Tensor| -> Result<Tensor> { Ok(if transpose { t.f_transpose(1, 0)? } else { t.shallow_clone() }) };
+        let seq_first =
+            |t: &Tensor| -> Result<Tensor> { Ok(if transpose { t.f_transpose(1, 0)? } else { t.shallow_clone() }) };
         let inputs = MhaInputs { query: seq_first(query)?, key: seq_first(key)?, value: seq_first(value)?, identity };
         let (output, weights) = functional::multi_head_attention_forward(
             self,
@@ -436,7 +438,9 @@ impl MultiheadAttention {
                 attn_mask.f_view([1, 1, seq_len, seq_len])?.f_expand([batch, heads, -1, -1], false)?
             };
             merged = Some(match key_padding_mask {
-                Some(kpm) => expanded.f_add(&kpm.f_view([batch, 1, 1, seq_len])?.f_expand([-1, heads, -1, -1], false)?)?,
+                Some(kpm) => {
+                    expanded.f_add(&kpm.f_view([batch, 1, 1, seq_len])?.f_expand([-1, heads, -1, -1], false)?)?
+                }
                 None => expanded,
             });
         }
