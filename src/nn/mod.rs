@@ -6,8 +6,9 @@
 //! module, what it expected and what it got.
 //!
 //! For code written against tch's own layers, [`Linear`] and [`Embedding`] implement
-//! `tch::nn::Module`, and [`Rnn`], [`Lstm`] and [`Gru`] implement `tch::nn::RNN` with tch's
-//! `LSTMState` / `GRUState`: changing the constructor is enough. Trait methods cannot return
+//! `tch::nn::Module` ([`MultiheadAttention`] too, as self-attention), and [`Rnn`], [`Lstm`] and
+//! [`Gru`] implement `tch::nn::RNN` with tch's `LSTMState` / `GRUState`: changing the
+//! constructor is enough. Trait methods cannot return
 //! errors, so where ours would they panic with the same one-line message, as tch's do.
 //!
 //! ```

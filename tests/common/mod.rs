@@ -7,6 +7,7 @@
 //! - [`nn_grid`], [`init_check`], [`adam_runs`], [`attention_grid`]: the parity checks that both
 //!   the fixture tests and the live test run;
 //! - [`report`]: the summary line of each parity check;
+//! - [`attention_reference`]: multi-head attention from elementary ops, for the differential test;
 //! - [`live`]: the project's Python, for the live checks;
 //! - [`process`]: the generator lock, temporary directories, expecting errors.
 //!
@@ -16,6 +17,7 @@
 
 pub mod adam_runs;
 pub mod attention_grid;
+pub mod attention_reference;
 pub mod compare;
 pub mod fixtures;
 pub mod init_check;

@@ -120,6 +120,10 @@ impl MultiheadAttention {
             c.dropout
         );
         let e = c.embed_dim;
+        ensure!(
+            e <= i64::MAX / 3,
+            "{MODULE}: the configuration asks for more parameters than can be counted (sizes overflow 64 bits)"
+        );
         let mut own = Vec::new();
         if c.same_embed_dim() {
             own.push(("in_proj_weight".to_string(), vec![3 * e, e]));
@@ -456,7 +460,7 @@ impl MultiheadAttention {
         }
         let weight = &self.out_proj.weight;
         for (what, t) in [("query", query), ("key", key), ("value", value)] {
-            ensure_kind(MODULE, what, t, weight.kind(), "the parameters")?;
+            ensure_kind(MODULE, what, t, weight.kind(), "the module")?;
             ensure_device(MODULE, what, t, weight.device())?;
         }
         for (name, mask) in [("key_padding_mask", o.key_padding_mask), ("attn_mask", o.attn_mask)] {
