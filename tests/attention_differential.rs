@@ -170,7 +170,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
     // Larger projections than xavier's, so that the weights are far from uniform.
     tch::no_grad(|| {
         for (_, p) in module.named_parameters() {
-            let _ = p.shallow_clone().copy_(&(Tensor::randn(p.size(), (Kind::Double, Device::Cpu)) * 0.8));
+            p.shallow_clone().copy_(&(Tensor::randn(p.size(), (Kind::Double, Device::Cpu)) * 0.8));
         }
     });
 

@@ -40,6 +40,7 @@ fn pad_column(mask: &Tensor) -> Tensor {
 /// (sequence-first, batched) with additive float masks: `key_padding_mask` `(N, S)` and
 /// `attn_mask` `(L, S)` or `(N * heads, L, S)`. Returns the output `(L, N, E)` and the
 /// weights of every head `(N, heads, L, S')` (`S'` counts `bias_k` and the zero attention).
+#[allow(clippy::too_many_arguments)]
 pub fn attention(
     query: &Tensor,
     key: &Tensor,
@@ -70,7 +71,7 @@ pub fn attention(
         kpm = kpm.as_ref().map(pad_column);
         mask = mask.as_ref().map(pad_column);
     }
-    q = q / (head_dim as f64).sqrt();
+    q /= (head_dim as f64).sqrt();
     let mut outputs = Vec::new();
     let mut weights = Vec::new();
     for n in 0..batch {
@@ -81,10 +82,10 @@ pub fn attention(
             let (qh, kh, vh) = (part(&q), part(&k), part(&v));
             let mut scores = qh.matmul(&kh.tr());
             if let Some(mask) = &mask {
-                scores = scores + if mask.dim() == 2 { mask.shallow_clone() } else { mask.get(n * heads + h) };
+                scores += if mask.dim() == 2 { mask.shallow_clone() } else { mask.get(n * heads + h) };
             }
             if let Some(kpm) = &kpm {
-                scores = scores + kpm.get(n).unsqueeze(0);
+                scores += kpm.get(n).unsqueeze(0);
             }
             let max = scores.amax([-1].as_slice(), true).detach();
             let exp = (scores - max).exp();

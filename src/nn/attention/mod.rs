@@ -90,6 +90,15 @@ pub struct MultiheadAttention {
 impl MultiheadAttention {
     /// Creates the module's parameters under `path` and initialises them as PyTorch does, in
     /// PyTorch's order, so that the random draws match. Nothing is registered when it fails.
+    ///
+    /// ```
+    /// use tch_rnn::nn::{MultiheadAttention, MultiheadAttentionConfig};
+    /// let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    /// let attn = MultiheadAttention::new(vs.root() / "attn", MultiheadAttentionConfig::new(8, 2))?;
+    /// assert_eq!(attn.in_proj_weight.as_ref().map(|w| w.size()), Some(vec![24, 8]));
+    /// assert!(MultiheadAttention::new(vs.root() / "bad", MultiheadAttentionConfig::new(8, 3)).is_err());
+    /// # anyhow::Ok(())
+    /// ```
     pub fn new<'a>(path: impl Borrow<Path<'a>>, config: MultiheadAttentionConfig) -> Result<Self> {
         let path = path.borrow();
         guard(MODULE, || Self::build(path, config))
