@@ -1104,15 +1104,26 @@ def attention_interop_case(store: Tensors, out_dir: Path, name: str) -> dict:
             "state_dict_keys": sorted(state_dict)}
 
 
+def counting_input(shape) -> torch.Tensor:
+    """`((arange(n) % 7 - 3) / 4).view(shape)`: float values that every CPU computes exactly (a
+    random draw would differ in its last bits between ATen's code paths)."""
+    n = 1
+    for size in shape:
+        n *= size
+    return ((torch.arange(n) % 7 - 3).float() / 4).view(shape)
+
+
 def attention_state_dict_check(name: str, path: str) -> None:
     """Loads a state_dict saved by Rust into interop model `name`, strictly, and prints its
-    output on the interop inputs, one float per line (repr, so every bit survives)."""
+    output (eval mode) on `counting_input`s of the interop inputs' shapes, one float per line
+    (repr, so every bit survives)."""
     from safetensors.torch import load_file
 
     torch.set_num_threads(1)
     module, inputs = attention_interop_inputs(name)
     module.load_state_dict(load_file(path), strict=True)
-    output, _ = module(inputs["query"], inputs["key"], inputs["value"])
+    query, key, value = (counting_input(inputs[n].shape) for n in ("query", "key", "value"))
+    output, _ = module(query, key, value)
     for value in output.detach().flatten().tolist():
         print(repr(value))
 

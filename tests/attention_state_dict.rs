@@ -5,7 +5,7 @@
 //!   PyTorch's output and weights;
 //! - `save_state_dict` writes PyTorch's names, shapes and bits back, and PyTorch loads the
 //!   Rust-saved file strictly (`export_reference.py --attention-state-dict`) and computes the
-//!   same output bit for bit;
+//!   same output bit for bit (on inputs every CPU computes exactly);
 //! - a file of the other layout is refused with the missing and unexpected keys, copying nothing.
 
 mod common;
@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::attention_grid::{AttentionFixture, attention_dir};
-use common::{Exactness, TempDir, assert_contains_all, check, compare_bits, expect_err, rng_lock};
+use common::{Exactness, Stats, TempDir, assert_contains_all, check, compare_bits, expect_err, report, rng_lock};
 use tch::nn::VarStore;
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 use tch_rnn::nn::{AttentionOptions, MultiheadAttention, load_state_dict, save_state_dict};
 
 const MODELS: [&str; 2] = ["packed", "separate"];
@@ -61,12 +61,20 @@ fn assert_same_state(what: &str, actual: &BTreeMap<String, Tensor>, expected: &B
     }
 }
 
+/// `((arange(n) % 7 - 3) / 4).view(shape)` in float32, as scripts/export_reference.py's
+/// `counting_input`: exact on every CPU.
+fn counting_input(shape: &[i64]) -> Tensor {
+    let n: i64 = shape.iter().product();
+    ((Tensor::arange(n, (Kind::Int64, Device::Cpu)).remainder(7) - 3).to_kind(Kind::Float) / 4.0).view(shape)
+}
+
 #[test]
 fn pytorch_state_dicts_load_strictly_and_reproduce_forward() {
     let _rng = rng_lock();
     tch::set_num_threads(1);
     let (fixture, file) = AttentionFixture::load();
     assert_eq!(fixture.interop.keys().map(String::as_str).collect::<Vec<_>>(), MODELS);
+    let mut stats = Stats::default();
     for name in MODELS {
         let path = state_dict_path(&fixture, name);
         let pytorch = read(&path);
@@ -78,11 +86,13 @@ fn pytorch_state_dicts_load_strictly_and_reproduce_forward() {
         let (output, weights) =
             attn.forward(&get("query"), &get("key"), &get("value"), &AttentionOptions::default()).expect("forward");
         for (what, actual) in [("output", output), ("weights", weights.expect("weights"))] {
-            if let Err(e) = check(&actual, &get(what), Exactness::Close) {
-                panic!("{name}: {what} after loading PyTorch's state_dict: {e}");
+            match check(&actual, &get(what), Exactness::Close) {
+                Ok(c) => stats.add(&format!("{name}: {what}"), &c),
+                Err(e) => panic!("{name}: {what} after loading PyTorch's state_dict: {e}"),
             }
         }
     }
+    report(&stats.summary("attention_state_dict forward after loading PyTorch's state_dicts (fixtures)"));
 }
 
 #[test]
@@ -103,12 +113,14 @@ fn saved_state_dicts_are_pytorchs_and_pytorch_loads_them() {
             |m: &BTreeMap<String, Tensor>| m.iter().map(|(n, t)| (n.clone(), t.size(), t.kind())).collect::<Vec<_>>();
         assert_eq!(shapes(&ours), shapes(&pytorch), "{name}: names, shapes and dtypes of the saved state_dict");
 
-        // PyTorch loads it strictly and computes the same output, bit for bit.
+        // PyTorch loads it strictly and computes the same output, bit for bit, on inputs that
+        // every CPU computes exactly (the script's `counting_input`, of the fixture's shapes).
         let Some(python) = &python else { continue };
-        let get = |n: &str| file.get(&format!("interop/{name}/{n}"));
-        let (output, _) =
-            tch::no_grad(|| attn.forward(&get("query"), &get("key"), &get("value"), &AttentionOptions::default()))
-                .expect("forward");
+        let input = |n: &str| counting_input(&file.get(&format!("interop/{name}/{n}")).size());
+        let (output, _) = tch::no_grad(|| {
+            attn.forward(&input("query"), &input("key"), &input("value"), &AttentionOptions::default())
+        })
+        .expect("forward");
         let printed = common::live::run_script(
             python,
             "scripts/export_reference.py",

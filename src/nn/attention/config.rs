@@ -119,7 +119,8 @@ pub struct AttentionOptions<'a> {
     /// Average the returned weights over the heads (`(N, L, S)`) instead of returning them per
     /// head (`(N, num_heads, L, S)`). Default: `true`.
     pub average_attn_weights: bool,
-    /// A hint that `attn_mask` is the causal mask (it must be given too, as in PyTorch).
+    /// A hint that `attn_mask` is the causal mask (it must be given too, as in PyTorch; like
+    /// PyTorch's, the fused inference path ignores the hint and applies `attn_mask`).
     /// Default: `false`.
     pub is_causal: bool,
 }

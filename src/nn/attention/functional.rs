@@ -5,7 +5,7 @@
 //! the weights (`baddbmm`, `softmax`, dropout, `bmm`) or `scaled_dot_product_attention`, and
 //! the output projection.
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use tch::Tensor;
 
 use super::MultiheadAttention;
@@ -117,6 +117,12 @@ pub(super) fn multi_head_attention_forward(
         let s = inputs.query.size();
         (s[0], s[1], s[2])
     };
+    // (Only this path checks the hint: PyTorch's fused path ignores is_causal.)
+    ensure!(
+        !is_causal || attn_mask.is_some(),
+        "MultiheadAttention: Need attn_mask if specifying the is_causal hint. You may use the Transformer module \
+         method `generate_square_subsequent_mask` to create this mask."
+    );
     let (mut attn_mask, mut is_causal) = (attn_mask, is_causal);
     if is_causal && key_padding_mask.is_none() && !need_weights {
         // the is_causal hint goes to scaled_dot_product_attention as it is

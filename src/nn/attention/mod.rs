@@ -547,11 +547,6 @@ impl MultiheadAttention {
                 shape(query)
             ),
         };
-        ensure!(
-            !o.is_causal || attn_mask.is_some(),
-            "{MODULE}: Need attn_mask if specifying the is_causal hint. You may use the Transformer module method \
-             `generate_square_subsequent_mask` to create this mask."
-        );
 
         // Sizes, seen as (seq, batch, features) (batched) or (seq, features).
         let (q, k, v) = (query.size(), key.size(), value.size());
