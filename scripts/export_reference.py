@@ -32,6 +32,15 @@ Tensor keys in reference.safetensors:
 - ``interop/{model}/{name}``: inputs, initial states, outputs and final states of the interop
   models.
 
+MultiheadAttention has a folder of its own, tests/fixtures/attention/ (DIR/attention/), with
+the same layout: ``cases.json`` (each parity case also says how forward was called: which
+inputs were one tensor, the masks, the keyword arguments, under ``no_grad`` or not, and whether
+PyTorch took its fused ``_native_multi_head_attention`` path), ``reference.safetensors``
+(``parity/``, ``init/`` and ``interop/`` keys as above) and the ``mha_<model>_state_dict.safetensors``
+of the interop models. ``--only nn`` or ``--only attention`` writes one folder;
+``--attention-state-dict MODEL FILE`` loads a state_dict that Rust saved into an interop model
+and prints its output (for tests/attention_state_dict.rs).
+
 Every case seeds its own generators (from a CRC of its name), the script runs single-threaded
 with deterministic algorithms, and files are written to a temporary name and renamed into
 place, so running it twice gives byte-identical files.
