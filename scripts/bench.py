@@ -14,7 +14,7 @@ times: on a noisy machine the least disturbed runs), and the peak resident memor
   second, and sampling from the default model, in characters per second;
 - W5: the peak resident memory of every process above (ru_maxrss).
 
-Usage: scripts/bench.sh [--quick] [--reps N] [--threads N] [--json PATH]
+Usage: scripts/bench.sh [--quick] [--reps N] [--threads N] [--json PATH] [--only NAME,...]
 (--quick: a subset, fewer repetitions, under two minutes). Writes the table and JSON to
 target/bench/ (or --json). `scripts/bench.sh --table JSON` prints the table of an earlier run.
 """
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 EXAMPLES = ROOT / "target" / "release" / "examples"
 PROGRAMS = ["rnn_cell", "rnn", "rnn_batch_first", "hello_rnn_cell", "hello_rnn", "hello_embedding", "hello_lstm",
-            "hello_gru", "hello_lstm_cell", "hello_gru_cell", "packed_sequences"]
+            "hello_gru", "hello_lstm_cell", "hello_gru_cell", "packed_sequences", "hello_attention",
+            "hello_attention_packed"]
 TRAINING = [p for p in PROGRAMS if p.startswith("hello") or p == "packed_sequences"]
 STEPS = ["hello_rnn_cell", "hello_lstm_cell", "hello_gru_cell", "hello_embedding", "hello_lstm", "hello_gru"]
 KERNELS = ["lstm", "gru", "rnn", "lstm-eval"]
@@ -185,6 +186,8 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="intra-op threads (default: the cores)")
     parser.add_argument("--json", type=Path, default=ROOT / "target" / "bench" / "bench.json")
     parser.add_argument("--table", type=Path, help="print the table of the JSON of an earlier run, and stop")
+    parser.add_argument("--only", help="comma-separated parts of workload names: run only those workloads "
+                                       "(e.g. --only floor,hello_attention)")
     args = parser.parse_args()
     if args.table:
         print(table_of(json.loads(args.table.read_text())))
@@ -195,6 +198,11 @@ def main():
         sys.exit("bench: --threads and --reps must be at least 1")
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     ws = workloads(args.quick, args.threads, scale)
+    if args.only:
+        parts = args.only.split(",")
+        ws = [w for w in ws if any(part in w.name for part in parts)]
+        if not ws:
+            sys.exit(f"bench: no workload name contains any of {parts}")
     started = time.perf_counter()
     for rep in range(reps):
         for w in ws:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks tch-rnn against PyTorch on this machine, side by side (scripts/bench.py says how).
-#   scripts/bench.sh [--quick] [--reps N] [--threads N] [--json PATH]
+#   scripts/bench.sh [--quick] [--reps N] [--threads N] [--json PATH] [--only NAME,...]
 #   scripts/bench.sh --table JSON      (the table of an earlier run)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

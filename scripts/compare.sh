@@ -6,7 +6,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-programs="rnn_cell rnn rnn_batch_first hello_rnn_cell hello_rnn hello_embedding hello_lstm hello_gru hello_lstm_cell hello_gru_cell packed_sequences"
+programs="rnn_cell rnn rnn_batch_first hello_rnn_cell hello_rnn hello_embedding hello_lstm hello_gru hello_lstm_cell hello_gru_cell packed_sequences hello_attention hello_attention_packed"
 name=${1:-}
 seed=${2:-0}
 if [[ -z "$name" || " $programs " != *" $name "* ]]; then

@@ -32,6 +32,15 @@ Tensor keys in reference.safetensors:
 - ``interop/{model}/{name}``: inputs, initial states, outputs and final states of the interop
   models.
 
+MultiheadAttention has a folder of its own, tests/fixtures/attention/ (DIR/attention/), with
+the same layout: ``cases.json`` (each parity case also says how forward was called: which
+inputs were one tensor, the masks, the keyword arguments, under ``no_grad`` or not, and whether
+PyTorch took its fused ``_native_multi_head_attention`` path), ``reference.safetensors``
+(``parity/``, ``init/`` and ``interop/`` keys as above) and the ``mha_<model>_state_dict.safetensors``
+of the interop models. ``--only nn`` or ``--only attention`` writes one folder;
+``--attention-state-dict MODEL FILE`` loads a state_dict that Rust saved into an interop model
+and prints its output (for tests/attention_state_dict.rs).
+
 Every case seeds its own generators (from a CRC of its name), the script runs single-threaded
 with deterministic algorithms, and files are written to a temporary name and renamed into
 place, so running it twice gives byte-identical files.
@@ -39,6 +48,7 @@ place, so running it twice gives byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sys
@@ -57,6 +67,8 @@ EXPECTED_TORCH = "2.13.0"
 
 # PyTorch warns that dropout does nothing with num_layers=1; that case is deliberate.
 warnings.filterwarnings("ignore", message=".*dropout option adds dropout after all but last.*")
+# The attention grid mixes bool and float masks on purpose (PyTorch accepts them, with this warning).
+warnings.filterwarnings("ignore", message=".*Support for mismatched key_padding_mask and attn_mask is deprecated.*")
 
 
 # The device the parity cases run on: the CPU for the fixtures; scripts/gpu-check.sh exports them
@@ -286,12 +298,15 @@ class Parity:
         for n, t in outputs.items():
             self.store.add(f"{p}/output/{n}", t)
         loss = sum((outputs[n] * r.to(outputs[n].device)).sum() for n, r in probes.items())
-        if loss.requires_grad:  # not when every parameter is frozen and no input is float
+        # No backward when every parameter is frozen and no input is float, nor without probes
+        # (a forward under torch.no_grad).
+        backward = isinstance(loss, torch.Tensor) and loss.requires_grad
+        if backward:
             loss.backward()
         for n, r in probes.items():
             self.store.add(f"{p}/probe/{n}", r)
         for n, t in (module.named_parameters() if module is not None else []):
-            if t.requires_grad:
+            if t.requires_grad and backward:
                 assert t.grad is not None, (name, n)
                 self.store.add(f"{p}/grad/param/{n}", t.grad)
             else:
@@ -827,14 +842,356 @@ def export(root: Path, device: str = "cpu") -> str:
     return f"{len(parity.cases)} parity cases {counts}, {len(store.tensors)} tensors"
 
 
+# ---------------------------------------------------------------------------------------------
+# MultiheadAttention: its own fixture folder, <root>/attention/ (cases.json, reference.safetensors
+# and the interop state_dicts), with the same key layout as nn/ for the parity cases
+# (parity/{case}/param|input|output|probe|grad/...), init/{model}/s{seed}/{name} and
+# interop/{model}/{name}.
+
+ATTENTION_DIR = "attention"
+
+
+def mha_spec(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None,
+             vdim=None, batch_first=False) -> dict:
+    return dict(kind="multihead_attention", embed_dim=embed_dim, num_heads=num_heads, dropout=dropout, bias=bias,
+                add_bias_kv=add_bias_kv, add_zero_attn=add_zero_attn, kdim=kdim, vdim=vdim, batch_first=batch_first)
+
+
+def build_mha(spec: dict) -> torch.nn.MultiheadAttention:
+    return torch.nn.MultiheadAttention(spec["embed_dim"], spec["num_heads"], dropout=spec["dropout"], bias=spec["bias"],
+                                       add_bias_kv=spec["add_bias_kv"], add_zero_attn=spec["add_zero_attn"],
+                                       kdim=spec["kdim"], vdim=spec["vdim"], batch_first=spec["batch_first"])
+
+
+def attention_mask(kind, shape, g) -> torch.Tensor:
+    """A mask of `shape` whose last dimension is the source: "bool" masks about a third of the
+    positions (never the first, so no row is masked whole), "float" adds N(0, 0.5^2) scores and
+    -inf at the same kind of positions."""
+    blocked = torch.rand(shape, generator=g) < 0.35
+    blocked[..., 0] = False
+    if kind == "bool":
+        return blocked
+    return (torch.randn(shape, generator=g) * 0.5).masked_fill(blocked, float("-inf"))
+
+
+def padding_mask(kind, batch, src_len) -> torch.Tensor:
+    """Padding at the end of the sequences of a batch: entry b has src_len - (b % 2) - (b // 2)
+    positions (at least 1); `batch` None for an unbatched (S) mask with one padded position."""
+    lengths = [src_len - 1] if batch is None else [max(1, src_len - (b % 2) - b // 2) for b in range(batch)]
+    blocked = torch.arange(src_len).unsqueeze(0) >= torch.tensor(lengths).unsqueeze(1)
+    blocked = blocked[0] if batch is None else blocked
+    if kind == "bool":
+        return blocked
+    return torch.zeros(blocked.shape).masked_fill(blocked, float("-inf"))
+
+
+def pairwise_greedy(factors: list[tuple[str, list]]) -> list[dict]:
+    """Like `pairwise`, for more factors: each new combination starts from the first uncovered
+    pair (in factor order) and takes, factor by factor, the value covering most uncovered pairs
+    with the values already chosen (ties to the first value). Deterministic and fast."""
+    n = len(factors)
+    sizes = [len(values) for _, values in factors]
+    uncovered = {(i, a, j, b) for i in range(n) for j in range(i + 1, n) for a in range(sizes[i]) for b in range(sizes[j])}
+    chosen = []
+    while uncovered:
+        i, a, j, b = min(uncovered)
+        row = {i: a, j: b}
+        for f in range(n):
+            if f in row:
+                continue
+            def gain(v):
+                return sum(((min(f, g), v if f < g else row[g], max(f, g), row[g] if f < g else v) in uncovered)
+                           for g in row)
+            row[f] = max(range(sizes[f]), key=lambda v: (gain(v), -v))
+        chosen.append(tuple(row[f] for f in range(n)))
+        uncovered -= {(p, chosen[-1][p], q, chosen[-1][q]) for p in range(n) for q in range(p + 1, n)}
+    return [{name: values[idx] for (name, values), idx in zip(factors, c)} for c in chosen]
+
+
+class AttentionParity:
+    def __init__(self, store: Tensors) -> None:
+        self.parity = Parity(store)
+
+    def case(self, name, spec, *, batch, tgt_len, src_len, identity="none", key_padding_mask=None, attn_mask=None,
+             need_weights=True, average_attn_weights=True, is_causal=False, training=False, forward_seed=None,
+             no_grad=False):
+        """One forward (and backward, unless `no_grad`) of a MultiheadAttention. `identity`:
+        "self" (query, key and value are one tensor), "kv" (key and value are one tensor) or
+        "none"; masks None, "bool" or "float" ("bool_causal" for the causal attn_mask)."""
+        seed = case_seed(name)
+        torch.manual_seed(seed)
+        module = build_mha(spec).to(DEVICE)
+        module.train(training)
+        g = torch.Generator().manual_seed(seed + 1)
+        e, kdim, vdim = spec["embed_dim"], spec["kdim"] or spec["embed_dim"], spec["vdim"] or spec["embed_dim"]
+
+        def shaped(length, features):
+            if batch is None:
+                return (length, features)
+            return (batch, length, features) if spec["batch_first"] else (length, batch, features)
+
+        make = (lambda t: t.to(DEVICE)) if no_grad else leaf
+        inputs = {"query": make(torch.randn(shaped(tgt_len, e), generator=g))}
+        if identity == "self":
+            assert tgt_len == src_len and kdim == vdim == e
+            query = key = value = inputs["query"]
+        else:
+            inputs["key"] = make(torch.randn(shaped(src_len, kdim), generator=g))
+            if identity == "kv":
+                assert kdim == vdim
+                key = value = inputs["key"]
+            else:
+                inputs["value"] = make(torch.randn(shaped(src_len, vdim), generator=g))
+                key, value = inputs["key"], inputs["value"]
+            query = inputs["query"]
+        grad_inputs = [] if no_grad else list(inputs)
+        heads_batch = spec["num_heads"] * (batch or 1)
+        kpm = am = None
+        if key_padding_mask is not None:
+            kpm = inputs["key_padding_mask"] = padding_mask(key_padding_mask, batch, src_len).to(DEVICE)
+        if attn_mask is not None:
+            if attn_mask == "bool_causal":
+                am = torch.ones(tgt_len, src_len, dtype=torch.bool).triu(1)
+            else:
+                kind, dims = attn_mask.split("_")
+                am = attention_mask(kind, (tgt_len, src_len) if dims == "2d" else (heads_batch, tgt_len, src_len), g)
+            am = inputs["attn_mask"] = am.to(DEVICE)
+        params = parameters(module)
+        if forward_seed is not None:
+            torch.manual_seed(forward_seed)
+        native = torch._native_multi_head_attention
+        fused = []
+
+        def counting(*args, **kwargs):
+            fused.append(True)
+            return native(*args, **kwargs)
+
+        torch._native_multi_head_attention = counting  # to record whether PyTorch took its fast path
+        try:
+            with torch.no_grad() if no_grad else contextlib.nullcontext():
+                out, weights = module(query, key, value, key_padding_mask=kpm, need_weights=need_weights,
+                                      attn_mask=am, average_attn_weights=average_attn_weights, is_causal=is_causal)
+        finally:
+            torch._native_multi_head_attention = native
+        outputs = {"output": out}
+        if weights is not None:
+            outputs["weights"] = weights
+        probes = {} if no_grad else {n: torch.randn(t.shape, generator=g) for n, t in outputs.items()}
+        self.parity.record(name, spec, module, inputs, grad_inputs, outputs, probes, params_before=params,
+                           training=training, forward_seed=forward_seed)
+        self.parity.cases[-1].update(identity=identity, options=dict(
+            key_padding_mask=key_padding_mask, attn_mask=attn_mask, need_weights=need_weights,
+            average_attn_weights=average_attn_weights, is_causal=is_causal), no_grad=no_grad, fast_path=bool(fused))
+
+    def grid(self):
+        """Every pair of option values in some case, with gradients."""
+        factors = [
+            ("num_heads", [1, 2, 4]),
+            ("batch", [None, 1, 3]),
+            ("batch_first", [False, True]),
+            ("bias", [True, False]),
+            ("add_bias_kv", [False, True]),
+            ("add_zero_attn", [False, True]),
+            ("dims", ["same", "kv3", "k3v5"]),
+            ("identity", ["self", "kv", "none"]),
+            ("key_padding_mask", [None, "bool", "float"]),
+            ("attn_mask", [None, "bool_2d", "float_2d", "bool_3d", "float_3d"]),
+            ("need_weights", [True, False]),
+            ("average_attn_weights", [True, False]),
+        ]
+        for i, c in enumerate(pairwise_greedy(factors)):
+            kdim, vdim = {"same": (None, None), "kv3": (3, 3), "k3v5": (3, 5)}[c["dims"]]
+            identity = c["identity"]
+            if identity == "self" and c["dims"] != "same":
+                identity = "kv" if kdim == vdim else "none"
+            if identity == "kv" and kdim != vdim:
+                identity = "none"
+            name = "mha_{:02d}_h{}_{}{}{}{}{}_{}_{}{}{}_{}{}".format(
+                i, c["num_heads"], "unbatched" if c["batch"] is None else f"b{c['batch']}",
+                "_bf" if c["batch_first"] else "", "" if c["bias"] else "_nobias",
+                "_biaskv" if c["add_bias_kv"] else "", "_zeroattn" if c["add_zero_attn"] else "",
+                c["dims"], identity, f"_kpm{c['key_padding_mask']}" if c["key_padding_mask"] else "",
+                f"_am{c['attn_mask']}" if c["attn_mask"] else "",
+                "weights" if c["need_weights"] else "noweights",
+                "" if c["average_attn_weights"] else "_perhead")
+            spec = mha_spec(4, c["num_heads"], bias=c["bias"], add_bias_kv=c["add_bias_kv"],
+                            add_zero_attn=c["add_zero_attn"], kdim=kdim, vdim=vdim, batch_first=c["batch_first"])
+            src_len = 4 if identity == "self" else 5
+            self.case(name, spec, batch=c["batch"], tgt_len=4, src_len=src_len, identity=identity,
+                      key_padding_mask=c["key_padding_mask"], attn_mask=c["attn_mask"],
+                      need_weights=c["need_weights"], average_attn_weights=c["average_attn_weights"])
+
+    def special(self):
+        """The causal hint, dropout in training, and PyTorch's fused inference path."""
+        for weights in (True, False):
+            for kpm in (None, "bool"):
+                self.case(f"mha_causal_{'weights' if weights else 'noweights'}{'_kpm' if kpm else ''}",
+                          mha_spec(6, 2), batch=2, tgt_len=5, src_len=5, identity="self", attn_mask="bool_causal",
+                          is_causal=True, need_weights=weights, key_padding_mask=kpm)
+        self.case("mha_causal_unbatched_bf", mha_spec(4, 1, batch_first=True), batch=None, tgt_len=4, src_len=4,
+                  identity="self", attn_mask="bool_causal", is_causal=True, need_weights=False)
+        for weights in (True, False):
+            self.case(f"mha_train_dropout_{'weights' if weights else 'noweights'}", mha_spec(8, 2, dropout=0.5),
+                      batch=3, tgt_len=4, src_len=6, identity="kv", key_padding_mask="bool", need_weights=weights,
+                      training=True, forward_seed=2024)
+        self.case("mha_eval_dropout", mha_spec(8, 2, dropout=0.5), batch=3, tgt_len=4, src_len=6, identity="kv",
+                  training=False)
+        self.case("mha_big_bf_biaskv_zeroattn", mha_spec(12, 3, add_bias_kv=True, add_zero_attn=True, kdim=7, vdim=5,
+                                                         batch_first=True),
+                  batch=4, tgt_len=6, src_len=7, key_padding_mask="bool", attn_mask="float_3d",
+                  average_attn_weights=False)
+        # PyTorch's fast path: eval, no grad, batched batch_first self-attention, even heads, bias.
+        fast = mha_spec(8, 2, batch_first=True)
+        for kpm in (None, "bool"):
+            for am in (None, "bool_2d", "bool_3d"):
+                for weights, average in ((True, True), (True, False), (False, True)):
+                    name = "mha_fast_{}{}_{}".format(f"kpm_" if kpm else "", f"am{am}" if am else "nomask",
+                                                     "noweights" if not weights else "avg" if average else "perhead")
+                    self.case(name, fast, batch=3, tgt_len=5, src_len=5, identity="self", key_padding_mask=kpm,
+                              attn_mask=am, need_weights=weights, average_attn_weights=average, no_grad=True)
+        # Inference without gradients that PyTorch keeps off the fast path, for each reason.
+        self.case("mha_nograd_float_mask", fast, batch=2, tgt_len=5, src_len=5, identity="self", attn_mask="float_2d",
+                  no_grad=True)
+        self.case("mha_nograd_odd_heads", mha_spec(6, 3, batch_first=True), batch=2, tgt_len=4, src_len=4,
+                  identity="self", key_padding_mask="bool", no_grad=True)
+        self.case("mha_nograd_seq_first", mha_spec(8, 2), batch=2, tgt_len=4, src_len=4, identity="self",
+                  no_grad=True)
+        self.case("mha_nograd_training", mha_spec(8, 2, batch_first=True), batch=2, tgt_len=4, src_len=4,
+                  identity="self", training=True, no_grad=True)
+        self.case("mha_nograd_nobias", mha_spec(8, 2, bias=False, batch_first=True), batch=2, tgt_len=4, src_len=4,
+                  identity="self", no_grad=True)
+        self.case("mha_nograd_cross", mha_spec(8, 2, batch_first=True), batch=2, tgt_len=4, src_len=6, identity="kv",
+                  no_grad=True)
+        self.case("mha_nograd_unbatched", mha_spec(8, 2, batch_first=True), batch=None, tgt_len=4, src_len=4,
+                  identity="self", no_grad=True)
+
+
+ATTENTION_INIT_MODELS = {
+    "mha_default": mha_spec(8, 2),
+    "mha_nobias_bf": mha_spec(6, 3, bias=False, batch_first=True),
+    "mha_biaskv_zeroattn": mha_spec(4, 1, add_bias_kv=True, add_zero_attn=True),
+    "mha_kdim_vdim_biaskv": mha_spec(8, 4, kdim=3, vdim=5, add_bias_kv=True),
+    "mha_kdim_nobias": mha_spec(5, 1, kdim=7, bias=False),
+}
+
+# The interop models: a state_dict saved by PyTorch, and one forward (eval, with gradients on,
+# so the explicit path) on fixed inputs.
+ATTENTION_INTEROP = {
+    "packed": dict(spec=mha_spec(8, 2, batch_first=True), tgt_len=4, src_len=6),
+    "separate": dict(spec=mha_spec(6, 3, add_bias_kv=True, kdim=4, vdim=5), tgt_len=3, src_len=5),
+}
+
+
+def attention_interop_inputs(name: str):
+    """The interop model `name` (eval mode) after its own seed, and its inputs."""
+    entry = ATTENTION_INTEROP[name]
+    spec = entry["spec"]
+    seed = case_seed(f"attention_interop_{name}")
+    torch.manual_seed(seed)
+    module = build_mha(spec).eval()
+    g = torch.Generator().manual_seed(seed + 1)
+    e, kdim, vdim = spec["embed_dim"], spec["kdim"] or spec["embed_dim"], spec["vdim"] or spec["embed_dim"]
+
+    def shaped(length, features):
+        return (2, length, features) if spec["batch_first"] else (length, 2, features)
+
+    query = torch.randn(shaped(entry["tgt_len"], e), generator=g)
+    key = torch.randn(shaped(entry["src_len"], kdim), generator=g)
+    value = torch.randn(shaped(entry["src_len"], vdim), generator=g)
+    return module, {"query": query, "key": key, "value": value}
+
+
+def attention_interop_case(store: Tensors, out_dir: Path, name: str) -> dict:
+    module, inputs = attention_interop_inputs(name)
+    output, weights = module(inputs["query"], inputs["key"], inputs["value"])
+    for n, t in {**inputs, "output": output, "weights": weights}.items():
+        store.add(f"interop/{name}/{n}", t)
+    state_dict = {k: v.detach().clone().contiguous() for k, v in module.state_dict().items()}
+    state_dict_file = f"mha_{name}_state_dict.safetensors"
+    save_tensors(state_dict, out_dir / state_dict_file)
+    return {"module": ATTENTION_INTEROP[name]["spec"], "state_dict_file": state_dict_file,
+            "state_dict_keys": sorted(state_dict)}
+
+
+def counting_input(shape) -> torch.Tensor:
+    """`((arange(n) % 7 - 3) / 4).view(shape)`: float values that every CPU computes exactly (a
+    random draw would differ in its last bits between ATen's code paths)."""
+    n = 1
+    for size in shape:
+        n *= size
+    return ((torch.arange(n) % 7 - 3).float() / 4).view(shape)
+
+
+def attention_state_dict_check(name: str, path: str) -> None:
+    """Loads a state_dict saved by Rust into interop model `name`, strictly, and prints its
+    output (eval mode) on `counting_input`s of the interop inputs' shapes, one float per line
+    (repr, so every bit survives)."""
+    from safetensors.torch import load_file
+
+    torch.set_num_threads(1)
+    module, inputs = attention_interop_inputs(name)
+    module.load_state_dict(load_file(path), strict=True)
+    query, key, value = (counting_input(inputs[n].shape) for n in ("query", "key", "value"))
+    output, _ = module(query, key, value)
+    for value in output.detach().flatten().tolist():
+        print(repr(value))
+
+
+def export_attention(root: Path) -> str:
+    """Writes the MultiheadAttention cases into `root`/attention (single-threaded, deterministic
+    algorithms on the CPU) and returns a one-line summary."""
+    out_dir = root / ATTENTION_DIR
+    torch.set_num_threads(1)
+    if DEVICE.type == "cpu":
+        torch.use_deterministic_algorithms(True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store = Tensors()
+    attention = AttentionParity(store)
+    attention.grid()
+    attention.special()
+    init = {"seeds": INIT_SEEDS, "models": ATTENTION_INIT_MODELS, "params": {}}
+    for model_name, spec in ATTENTION_INIT_MODELS.items():
+        for seed in INIT_SEEDS:
+            torch.manual_seed(seed)
+            module = build_mha(spec)
+            named = list(module.named_parameters())
+            for n, t in named:
+                store.add(f"init/{model_name}/s{seed}/{n}", t)
+            shapes = [[n, list(t.shape)] for n, t in named]
+            assert init["params"].setdefault(model_name, shapes) == shapes
+    interop = {name: attention_interop_case(store, out_dir, name) for name in ATTENTION_INTEROP}
+    doc = {
+        "generator": "scripts/export_reference.py",
+        "torch_version": torch.__version__.split("+")[0],
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": str(DEVICE),
+        "tensors_file": TENSORS_FILE,
+        "parity": attention.parity.cases,
+        "init": init,
+        "interop": interop,
+    }
+    save_tensors(store.tensors, out_dir / TENSORS_FILE)
+    write_atomically(out_dir / CASES_FILE, (json.dumps(doc, sort_keys=True, indent=1) + "\n").encode())
+    return f"{len(attention.parity.cases)} attention cases, {len(store.tensors)} tensors"
+
+
 def main() -> int:
     parser = argument_parser(__doc__)
     parser.add_argument("--device", default="cpu", help="run the parity cases on this device (default: cpu)")
+    parser.add_argument("--only", choices=["nn", "attention"], help="export only nn/ or only attention/")
+    parser.add_argument("--attention-state-dict", nargs=2, metavar=("MODEL", "FILE"),
+                        help="load FILE (saved by Rust) into attention interop MODEL strictly and print its output")
     args = parser.parse_args()
+    if args.attention_state_dict:
+        attention_state_dict_check(*args.attention_state_dict)
+        return 0
     if not torch.__version__.startswith(EXPECTED_TORCH):
         print(f"export_reference: expected torch {EXPECTED_TORCH}, got {torch.__version__}", file=sys.stderr)
         return 1
-    print(f"export_reference: {export(args.root, args.device)} in {args.root / 'nn'}")
+    if args.only != "attention":
+        print(f"export_reference: {export(args.root, args.device)} in {args.root / 'nn'}")
+    if args.only != "nn":
+        print(f"export_reference: {export_attention(args.root)} in {args.root / ATTENTION_DIR}")
     return 0
 
 

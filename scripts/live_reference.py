@@ -5,6 +5,7 @@ bit-exact test (tests/live_parity.rs) compares the Rust side against:
   (run first, at PyTorch's default thread count, as the twins run on their own);
 - <out>/nn/: the nn parity grid and the initialisation cases of scripts/export_reference.py
   (single-threaded);
+- <out>/attention/: its MultiheadAttention grid and initialisation cases (single-threaded);
 - <out>/optim/: the training runs of scripts/export_optim.py (single-threaded): Adam's, and
   those of AdamW, SGD and the schedulers with their state_dicts mid-way.
 
@@ -39,6 +40,7 @@ def main() -> int:
     parts = [
         "tutorials: " + export_tutorials.export(args.out, seeds),
         "nn: " + export_reference.export(args.out),
+        "attention: " + export_reference.export_attention(args.out),
         "optim: " + export_optim.export(args.out),
     ]
     print(f"live_reference: {'; '.join(parts)}; cpu capability {torch.backends.cpu.get_cpu_capability()}; "

@@ -5,7 +5,8 @@
 //! - every tutorial program prints the same bytes as its twin, for 8 fixed seeds and 4 drawn
 //!   afresh on each run (printed, to replay a failure with `TCH_RNN_LIVE_SEEDS`);
 //! - the nn grid's outputs and gradients, and every module's initial parameters, are
-//!   bit-identical (one thread on both sides);
+//!   bit-identical (one thread on both sides), MultiheadAttention's grid and initialisation
+//!   included (tests/common/attention_grid.rs);
 //! - the Adam training runs end on the same bits, and libtorch's C++ Adam's distance from
 //!   torch.optim.Adam is measured and reported;
 //! - the runs of AdamW, SGD (plain, momentum, Nesterov, dampening, weight decay, maximize, two
@@ -23,6 +24,7 @@ use std::time::Instant;
 
 use common::adam_runs::AdamRuns;
 use common::adam_runs::optim_runs::OptimRuns;
+use common::attention_grid::AttentionFixture;
 use common::printed::compare_bytes;
 use common::{Exactness, Fixture, Stats, TempDir, live, report, rng_lock};
 use tch::Device;
@@ -87,6 +89,20 @@ fn rust_and_this_machines_pytorch_agree_bit_for_bit() {
     let mut init_stats = Stats::default();
     failures.extend(common::init_check::check_all(&fixture, &file, Exactness::Bits, &mut init_stats));
     report(&init_stats.summary("live_parity init"));
+
+    // MultiheadAttention's grid and initialisation, one thread.
+    let (attention, attention_file) = AttentionFixture::load_from(&dir.path().join("attention"));
+    let (stats, mismatches) = common::attention_grid::run_all(&attention, &attention_file, Exactness::Bits);
+    report(&stats.summary("live_parity nn multihead_attention"));
+    failures.extend(mismatches);
+    let mut attention_init = Stats::default();
+    failures.extend(common::attention_grid::check_init(
+        &attention,
+        &attention_file,
+        Exactness::Bits,
+        &mut attention_init,
+    ));
+    report(&attention_init.summary("live_parity init multihead_attention"));
 
     // Adam, one thread.
     let runs = AdamRuns::load(&dir.path().join("optim"));

@@ -1,5 +1,6 @@
 //! tch's own traits, so that code written for tch's layers runs on ours by changing only the
-//! constructor: [`Linear`] and [`Embedding`] are `tch::nn::Module`s, and [`Rnn`], [`Lstm`] and
+//! constructor: [`Linear`] and [`Embedding`] are `tch::nn::Module`s (and
+//! [`MultiheadAttention`] one as self-attention, which tch lacks), and [`Rnn`], [`Lstm`] and
 //! [`Gru`] are `tch::nn::RNN`s with tch's state types (`LSTMState` for the LSTM, the one-tensor
 //! `GRUState` for the GRU and the RNN). The trait methods cannot return errors: where ours would,
 //! they panic with the same one-line message, as tch's own modules do.
@@ -8,7 +9,7 @@ use tch::Tensor;
 use tch::nn::{GRUState, LSTMState, Module, RNN};
 
 use crate::nn::recurrent::{pair, single};
-use crate::nn::{Embedding, Gru, Linear, Lstm, Recurrent, RecurrentState, Rnn};
+use crate::nn::{AttentionOptions, Embedding, Gru, Linear, Lstm, MultiheadAttention, Recurrent, RecurrentState, Rnn};
 
 /// Unwraps a result the way tch's modules fail: a panic with the error's one-line message.
 fn or_panic<T>(result: anyhow::Result<T>) -> T {
@@ -113,5 +114,15 @@ impl RNN for Recurrent {
 
     fn seq_init(&self, input: &Tensor, state: &RecurrentState) -> (Tensor, RecurrentState) {
         or_panic(self.forward(input, Some(state)))
+    }
+}
+
+impl Module for MultiheadAttention {
+    /// Self-attention as `torch.nn.TransformerEncoderLayer` calls it: `attn(xs, xs, xs,
+    /// need_weights=False)[0]`, in the module's layout (`batch_first` as configured) and
+    /// train/eval mode; panics with [`MultiheadAttention::forward`]'s message on bad input.
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        let options = AttentionOptions { need_weights: false, ..Default::default() };
+        or_panic(MultiheadAttention::forward(self, xs, xs, xs, &options)).0
     }
 }

@@ -6,8 +6,9 @@
 //! module, what it expected and what it got.
 //!
 //! For code written against tch's own layers, [`Linear`] and [`Embedding`] implement
-//! `tch::nn::Module`, and [`Rnn`], [`Lstm`] and [`Gru`] implement `tch::nn::RNN` with tch's
-//! `LSTMState` / `GRUState`: changing the constructor is enough. Trait methods cannot return
+//! `tch::nn::Module` ([`MultiheadAttention`] too, as self-attention), and [`Rnn`], [`Lstm`] and
+//! [`Gru`] implement `tch::nn::RNN` with tch's `LSTMState` / `GRUState`: changing the
+//! constructor is enough. Trait methods cannot return
 //! errors, so where ours would they panic with the same one-line message, as tch's do.
 //!
 //! ```
@@ -24,6 +25,7 @@
 //! # anyhow::Ok(())
 //! ```
 
+mod attention;
 mod check;
 mod drop_in;
 mod embedding;
@@ -35,6 +37,7 @@ mod param;
 mod recurrent;
 mod state_dict;
 
+pub use attention::{AttentionOptions, MultiheadAttention, MultiheadAttentionConfig};
 pub use embedding::{Embedding, EmbeddingConfig};
 pub use linear::{Linear, LinearConfig};
 pub use loss::{CrossEntropyLoss, CrossEntropyLossConfig, Reduction};

@@ -19,8 +19,12 @@
 //! | [`hello_lstm_cell`] | 4 | 3.1 with an LSTMCell and its `(hidden, cell)` state |
 //! | [`hello_gru_cell`] | 4 | 3.1 with a GRUCell |
 //! | [`packed_sequences`] | 4 | words of different lengths packed into one batch |
+//! | [`hello_attention`] | 4 | "hello" -> "ohlol" by a GRU encoder-decoder with attention |
+//! | [`hello_attention_packed`] | 4 | words of different lengths reversed with attention and a key padding mask |
 
 pub mod hello;
+pub mod hello_attention;
+pub mod hello_attention_packed;
 pub mod hello_embedding;
 pub mod hello_gru;
 pub mod hello_gru_cell;
@@ -46,8 +50,8 @@ pub struct Options {
     pub seed: i64,
     /// Training epochs. Default: 15, the tutorial's.
     pub epochs: i64,
-    /// Adam's learning rate; `None` takes the program's own (0.1 for the cell programs and
-    /// packed_sequences, 0.05 for the others).
+    /// Adam's learning rate; `None` takes the program's own (0.1 for the cell programs,
+    /// packed_sequences and hello_attention_packed, 0.05 for the others).
     pub lr: Option<f64>,
 }
 
@@ -65,7 +69,7 @@ type Run = fn(&Options, &mut dyn std::io::Write) -> anyhow::Result<()>;
 type Row = (&'static str, &'static str, &'static str, bool, Run);
 
 /// Every program, in the tutorial's order: the one list the functions below read.
-const TABLE: [Row; 11] = [
+const TABLE: [Row; 13] = [
     ("rnn_cell", "2.1", "RNNCell stepped by hand over a (seq, batch, input) sequence", false, rnn_cell::run),
     ("rnn", "2.2", "RNN over the whole sequence: output and hidden", false, rnn::run),
     ("rnn_batch_first", "2.3", "the same with batch_first=True", false, rnn_batch_first::run),
@@ -77,6 +81,20 @@ const TABLE: [Row; 11] = [
     ("hello_lstm_cell", "4", "3.1 with an LSTMCell and its (hidden, cell) state", true, hello_lstm_cell::run),
     ("hello_gru_cell", "4", "3.1 with a GRUCell", true, hello_gru_cell::run),
     ("packed_sequences", "4", "words of different lengths reversed over one packed batch", true, packed_sequences::run),
+    (
+        "hello_attention",
+        "4",
+        "\"hello\" -> \"ohlol\" by a GRU encoder-decoder with attention",
+        true,
+        hello_attention::run,
+    ),
+    (
+        "hello_attention_packed",
+        "4",
+        "words of different lengths reversed with attention and a key padding mask",
+        true,
+        hello_attention_packed::run,
+    ),
 ];
 
 /// The row of program `name`.

@@ -4,9 +4,10 @@
 //! - [`compare`]: tensors held against PyTorch's, bit for bit or within assert_close's
 //!   tolerances (defined there, once);
 //! - [`printed`]: program outputs held against their twin's across CPUs;
-//! - [`nn_grid`], [`init_check`], [`adam_runs`]: the parity checks that both the fixture tests
-//!   and the live test run;
+//! - [`nn_grid`], [`init_check`], [`adam_runs`], [`attention_grid`]: the parity checks that both
+//!   the fixture tests and the live test run;
 //! - [`report`]: the summary line of each parity check;
+//! - [`attention_reference`]: multi-head attention from elementary ops, for the differential test;
 //! - [`live`]: the project's Python, for the live checks;
 //! - [`process`]: the generator lock, temporary directories, expecting errors.
 //!
@@ -15,6 +16,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod adam_runs;
+pub mod attention_grid;
+pub mod attention_reference;
 pub mod compare;
 pub mod fixtures;
 pub mod init_check;
