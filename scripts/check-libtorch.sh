@@ -24,17 +24,14 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/scripts/libtorch-versions.sh"
 usage() {
-    echo "usage: scripts/check-libtorch.sh VERSION   (2.11.0 or 2.13.0)" >&2
+    echo "usage: scripts/check-libtorch.sh VERSION   (one of: $LIBTORCH_VERSIONS)" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
-version=$1
-case "$version" in
-2.13.0) tch=0.26.0 ;;
-2.11.0) tch=0.24.0 ;;
-*) usage ;;
-esac
+version=$1 tch=$(tch_for "$1")
+[[ -n "$tch" ]] || usage
 fail() {
     echo "check-libtorch: $*" >&2
     exit 1
@@ -66,14 +63,10 @@ found=$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[
 # 2. The tree: a fresh copy (tar keeps modification times, so cargo rebuilds only what
 # changed), .venv -> venv, and the lock on the tch binding for VERSION.
 echo "check-libtorch: copying the checkout to $tree" >&2
-rm -rf "$tree"
-mkdir -p "$tree"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) |
-    tar -xf - -C "$tree"
+copy_tree "$root" "$tree" "$tch" || fail "cargo update -p tch --precise $tch failed"
 rm -rf "$tree/.venv"
 ln -s "$venv" "$tree/.venv"
-(cd "$tree" && cargo update --quiet -p tch --precise "$tch") || fail "cargo update -p tch --precise $tch failed"
-locked=$(awk '$0 == "name = \"torch-sys\"" { getline; gsub(/version = |"/, ""); print; exit }' "$tree/Cargo.lock")
+locked=$(locked_torch_sys "$tree/Cargo.lock")
 echo "check-libtorch: libtorch $version (torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)')), tch $tch, torch-sys $locked" >&2
 
 export LIBTORCH="$venv/libtorch" CARGO_TARGET_DIR="$dir/target"
