@@ -45,6 +45,7 @@ found=$(sed -n 1p <<<"$info") torch_lib=$(sed -n 2p <<<"$info")
     { echo "run.sh: this bundle is built for libtorch $wanted, but $python has torch $found: make one for it with scripts/gpu-bundle.sh --python <a Python with torch ${found%%+*}>" >&2; exit 1; }
 [[ -e "$torch_lib/libtorch_cpu.so" ]] || { echo "run.sh: $torch_lib holds no libtorch_cpu.so" >&2; exit 1; }
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export TCH_RNN_TORCH_LIB="$torch_lib"
 
 # The scripts import safetensors; the bundle carries it for a Python that lacks it.
 if ! "$python" -c 'import safetensors.torch' >/dev/null 2>&1 && [[ -d "$here/pylib" ]]; then

@@ -241,14 +241,30 @@ print(json.dumps(d))
         return True, figures, None
 
     def load(self, timeout):
+        figures = {}
+        # Which libtorch the binaries resolve: the one of this Python (run.sh put it first).
+        torch_lib = os.environ.get("TCH_RNN_TORCH_LIB")
+        try:
+            ldd = subprocess.run(["ldd", str(self.tch_rnn)], capture_output=True, text=True, timeout=timeout,
+                                 env=self.env).stdout
+        except (OSError, subprocess.SubprocessError):
+            ldd = ""
+        missing = [line.split()[0] for line in ldd.splitlines() if "not found" in line]
+        if missing:
+            return False, figures, f"bin/tch-rnn needs {', '.join(missing)}: not found (ldd)"
+        m = re.search(r"libtorch_cpu\.so => (\S+)", ldd)
+        if m:
+            figures["libtorch_cpu"] = m.group(1)
+            if torch_lib and os.path.realpath(os.path.dirname(m.group(1))) != os.path.realpath(torch_lib):
+                return False, figures, f"bin/tch-rnn resolves libtorch_cpu.so to {m.group(1)}, not in {torch_lib}"
         status, out, err, rss, _, _ = self.execute("load", [self.tch_rnn, "tutorial", "--list"], timeout)
         if status != 0:
-            return False, {}, first_error(err + out)
+            return False, figures, first_error(err + out)
         status, out, err, _, _, _ = self.execute("load_gpu_check", [self.gpu_check, "--list", "--ignored"], timeout)
         if status != 0:
             return False, {}, first_error(err + out)
-        tests = [line.split(":")[0] for line in out.splitlines() if line.endswith(": test")]
-        return True, {"gpu_check_tests": tests}, None
+        figures["gpu_check_tests"] = [line.split(":")[0] for line in out.splitlines() if line.endswith(": test")]
+        return True, figures, None
 
     def export_grid(self, timeout):
         command = [self.python, HERE / "scripts" / "export_reference.py", "--root", self.work / "fixtures",
