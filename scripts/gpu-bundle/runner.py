@@ -135,6 +135,8 @@ class Runner:
         # nvidia-smi numbers GPUs in PCI order; make CUDA's cuda:0 the same GPU.
         self.env.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
         self.env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # export_reference.py checks that PyTorch is the version the Rust side links (run.sh has).
+        self.env["TCH_RNN_EXPECTED_TORCH"] = self.manifest["libtorch"]
         self.gpu_check = HERE / "bin" / "gpu_check"
         self.tch_rnn = HERE / "bin" / "tch-rnn"
         self.text = HERE / "data" / "shakespeare.txt"
