@@ -372,7 +372,7 @@ print(json.dumps(d))
             r["final_validation_loss_minus_pytorch"] = r["final_validation_loss"] - p["final_validation_loss"]
 
     def sample(self, name, side, checkpoint, timeout):
-        lengths, seconds = (200, 2200), []
+        lengths, seconds = ((200, 2200) if self.cuda else (100, 600)), []
         for length in lengths:
             args = ["--checkpoint", checkpoint, "--length", str(length), "--seed", "1", "--prime", "ROMEO:"]
             if side == "rust":
@@ -421,18 +421,25 @@ print(json.dumps(d))
         self.part("tutorial", f"the tutorial model trained on {dev} against the CPU", 90, self.tutorial,
                   needs=["device"])
         self.part("mismatch", "device-mismatch errors", 60, self.mismatch, needs=["device"])
-        steps = self.args.steps or (300 if cuda else 100)
-        small = ["--steps", str(steps), "--eval-every", str(steps), "--seed", "0", "--batch", "32", "--seq-len", "64"]
+        # The default model of `tch-rnn train` (2x256 LSTM, batch 32 x 64), then one sized for a
+        # GPU. On the CPU (a dry run of the mechanics, on a machine that may be busy) few steps,
+        # one thread on both sides, and the second model shrunk.
+        steps = self.args.steps or (300 if cuda else 20)
+        threads = [] if cuda else ["--threads", "1"]
+        small = ["--steps", str(steps), "--eval-every", str(steps), "--seed", "0", "--batch", "32", "--seq-len", "64",
+                 *threads]
         large_steps = 100 if cuda else 2
-        large = ["--steps", str(large_steps), "--eval-every", str(large_steps), "--seed", "0", "--hidden", "1024",
-                 "--layers", "2", "--embedding", "256", "--batch", "128", "--seq-len", "128"]
+        shape = (["--hidden", "1024", "--layers", "2", "--embedding", "256", "--batch", "128", "--seq-len", "128"]
+                 if cuda else ["--hidden", "64", "--layers", "2", "--embedding", "16", "--batch", "4", "--seq-len", "16"])
+        large = ["--steps", str(large_steps), "--eval-every", str(large_steps), "--seed", "0", *shape, *threads]
+        what = "2x1024 LSTM, batch 128 x 128" if cuda else "shrunk on the CPU: 2x64 LSTM, batch 4 x 16"
         needs = ["load", "device"]
         self.part("train_rust", f"tch-rnn train --device {dev}, {steps} steps (2x256 LSTM, batch 32 x 64)", 180,
                   lambda t: self.train("train_rust", "rust", small, t), needs=needs)
         self.part("train_pytorch", f"char_model.py train on {dev}, the same options", 180,
                   lambda t: self.train("train_pytorch", "pytorch", small, t), needs=["environment"])
         self.compare_training("train_rust", "train_pytorch")
-        self.part("train_large_rust", f"tch-rnn train --device {dev}, {large_steps} steps (2x1024 LSTM, batch 128 x 128)",
+        self.part("train_large_rust", f"tch-rnn train --device {dev}, {large_steps} steps ({what})",
                   120, lambda t: self.train("train_large_rust", "rust", large, t), needs=needs)
         self.part("train_large_pytorch", f"char_model.py train on {dev}, the same options", 120,
                   lambda t: self.train("train_large_pytorch", "pytorch", large, t), needs=["environment"])
