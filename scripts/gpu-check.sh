@@ -9,7 +9,10 @@
 # 3. a short training run of the tutorial model (section 3.3) on the device, against the CPU;
 # 4. the device-mismatch errors (a CPU input to a module on the GPU);
 # 5. peak GPU memory of the Rust checks (nvidia-smi, sampled every 50 ms).
-# Takes a few minutes, most of it the first build.
+# Takes a few minutes, most of it the first build. It needs this checkout, Rust and the network
+# (scripts/setup.sh); for a GPU machine without them, scripts/gpu-bundle.sh makes the same
+# checks (and more) into one archive that runs there with the machine's own PyTorch
+# (docs/cuda.md#the-gpu-check-as-a-bundle).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

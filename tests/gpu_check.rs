@@ -3,7 +3,9 @@
 //! training run of the tutorial model, and the device-mismatch errors. `#[ignore]`d: the script
 //! runs them (`--ignored`) against a fresh export of the parity grid on the same device
 //! (`TCH_RNN_FIXTURES`), on `TCH_RNN_GPU_CHECK_DEVICE` (cuda; `cpu` dry-runs the same code).
-//! The tests are numbered so that they run in order, one thread, in one process.
+//! The tests are numbered so that they run in order, one thread, in one process. The GPU bundle
+//! (scripts/gpu-bundle.sh) ships this test binary and runs each test in a process of its own
+//! (`--exact`), each with its own timeout.
 
 mod common;
 
