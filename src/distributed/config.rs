@@ -1,7 +1,8 @@
 //! Where a process group meets: torchrun's environment contract, or the same values given
 //! explicitly.
 
-use std::net::ToSocketAddrs;
+use std::io::ErrorKind;
+use std::net::{TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -115,7 +116,12 @@ impl GroupConfig {
         };
         let port = parse(&required("MASTER_PORT")?, "MASTER_PORT", 1, u16::MAX as usize, "a port in 1..=65535")?;
         let agent_store = matches!(var("TORCHELASTIC_USE_AGENT_STORE").as_deref(), Some("True" | "true" | "1"));
-        let config = GroupConfig { local_rank, agent_store, timeout, ..Self::new(&required("MASTER_ADDR")?, port as u16, rank, world_size) };
+        let config = GroupConfig {
+            local_rank,
+            agent_store,
+            timeout,
+            ..Self::new(&required("MASTER_ADDR")?, port as u16, rank, world_size)
+        };
         Ok(config)
     }
 
@@ -131,10 +137,20 @@ impl GroupConfig {
             return Err((Cause::Other, "expected a timeout above zero, got 0".into()));
         }
         let address = format!("{}:{}", self.master_addr, self.master_port);
-        match (self.master_addr.as_str(), self.master_port).to_socket_addrs().map(|mut found| found.next()) {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err((Cause::BadAddress, format!("{address} resolves to no address"))),
-            Err(e) => Err((Cause::BadAddress, format!("{address}: {e}"))),
+        let found = match (self.master_addr.as_str(), self.master_port).to_socket_addrs().map(|mut found| found.next())
+        {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err((Cause::BadAddress, format!("{address} resolves to no address"))),
+            Err(e) => return Err((Cause::BadAddress, format!("{address}: {e}"))),
+        };
+        // Rank 0 hosts the store there (outside torchrun), so the address must be its own.
+        let hosts_store = self.rank == 0 && !self.agent_store;
+        match TcpListener::bind((found.ip(), 0)) {
+            Err(e) if hosts_store && e.kind() == ErrorKind::AddrNotAvailable => Err((
+                Cause::BadAddress,
+                format!("{address} is not an address of this machine, where rank 0 hosts the store"),
+            )),
+            _ => Ok(()),
         }
     }
 }
@@ -158,13 +174,22 @@ mod tests {
         GroupConfig::from_vars(|name| env.get(name).cloned(), Duration::from_secs(9))
     }
 
-    const TORCHRUN: [(&str, &str); 4] = [("MASTER_ADDR", "127.0.0.1"), ("MASTER_PORT", "29500"), ("RANK", "3"), ("WORLD_SIZE", "4")];
+    const TORCHRUN: [(&str, &str); 4] =
+        [("MASTER_ADDR", "127.0.0.1"), ("MASTER_PORT", "29500"), ("RANK", "3"), ("WORLD_SIZE", "4")];
 
     #[test]
     fn torchrun_variables_make_the_config() {
         let c = config(&TORCHRUN).unwrap();
-        assert_eq!(c, GroupConfig { local_rank: 3, timeout: Duration::from_secs(9), ..GroupConfig::new("127.0.0.1", 29500, 3, 4) });
-        let agent = config(&[TORCHRUN.as_slice(), &[("LOCAL_RANK", "0"), ("TORCHELASTIC_USE_AGENT_STORE", "True")]].concat());
+        assert_eq!(
+            c,
+            GroupConfig {
+                local_rank: 3,
+                timeout: Duration::from_secs(9),
+                ..GroupConfig::new("127.0.0.1", 29500, 3, 4)
+            }
+        );
+        let agent =
+            config(&[TORCHRUN.as_slice(), &[("LOCAL_RANK", "0"), ("TORCHELASTIC_USE_AGENT_STORE", "True")]].concat());
         let agent = agent.unwrap();
         assert!(agent.agent_store);
         assert_eq!(agent.local_rank, 0);
@@ -176,13 +201,22 @@ mod tests {
         assert!(e.starts_with("distributed: MASTER_ADDR is not set: expected torchrun's environment"), "{e}");
         let mut bad = TORCHRUN;
         bad[2] = ("RANK", "4");
-        assert_eq!(config(&bad).unwrap_err().to_string(), "distributed: RANK: expected an integer in 0..4 (WORLD_SIZE), got '4'");
+        assert_eq!(
+            config(&bad).unwrap_err().to_string(),
+            "distributed: RANK: expected an integer in 0..4 (WORLD_SIZE), got '4'"
+        );
         bad[2] = ("RANK", "0");
         bad[1] = ("MASTER_PORT", "70000");
-        assert_eq!(config(&bad).unwrap_err().to_string(), "distributed: MASTER_PORT: expected a port in 1..=65535, got '70000'");
+        assert_eq!(
+            config(&bad).unwrap_err().to_string(),
+            "distributed: MASTER_PORT: expected a port in 1..=65535, got '70000'"
+        );
         bad[1] = ("MASTER_PORT", "1");
         bad[3] = ("WORLD_SIZE", "0");
-        assert_eq!(config(&bad).unwrap_err().to_string(), "distributed: WORLD_SIZE: expected a positive integer, got '0'");
+        assert_eq!(
+            config(&bad).unwrap_err().to_string(),
+            "distributed: WORLD_SIZE: expected a positive integer, got '0'"
+        );
     }
 
     #[test]
@@ -190,6 +224,12 @@ mod tests {
         let (cause, detail) = GroupConfig::new("no-such-host.invalid", 29500, 1, 2).check().unwrap_err();
         assert_eq!(cause, Cause::BadAddress);
         assert!(detail.starts_with("no-such-host.invalid:29500: "), "{detail}");
+        // TEST-NET-1 (RFC 5737) is nobody's address: rank 0 cannot host the store there.
+        let (cause, detail) = GroupConfig::new("192.0.2.1", 29500, 0, 2).check().unwrap_err();
+        assert_eq!(
+            (cause, detail.as_str()),
+            (Cause::BadAddress, "192.0.2.1:29500 is not an address of this machine, where rank 0 hosts the store")
+        );
         let e = GroupConfig::new("127.0.0.1", 1, 0, 1).with_timeout(Duration::ZERO).check().unwrap_err();
         assert_eq!(e, (Cause::Other, "expected a timeout above zero, got 0".to_string()));
     }

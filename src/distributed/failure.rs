@@ -87,8 +87,10 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// libtorch's message on one line, without its C++ trace nor gloo's source locations.
+/// libtorch's message on one line, without its C++ trace, gloo's source locations nor gloo's
+/// advice that follows its diagnosis ("This is typically caused by ...").
 pub(crate) fn tidy(message: &str) -> String {
+    let message = message.split(" This is typically caused by").next().unwrap_or(message);
     let line = crate::error::one_line(&anyhow::Error::msg(message.to_string()));
     // Gloo prefixes its errors with "[path/to/file.cc:123] ".
     let mut words: Vec<&str> = line.split(' ').filter(|w| !(w.starts_with('[') && w.contains(".cc:"))).collect();
@@ -99,8 +101,14 @@ pub(crate) fn tidy(message: &str) -> String {
 /// What a message of libtorch's says went wrong in a collective: a broken connection or a
 /// timeout (each still missing the ranks to blame), or something else.
 pub(crate) fn classify(message: &str) -> Cause {
-    const LOST: [&str; 6] =
-        ["Connection reset by peer", "Connection closed by peer", "Broken pipe", "Connection refused", "closed the connection", "EOF"];
+    const LOST: [&str; 6] = [
+        "Connection reset by peer",
+        "Connection closed by peer",
+        "Broken pipe",
+        "Connection refused",
+        "closed the connection",
+        "EOF",
+    ];
     let lower = message.to_lowercase();
     if LOST.iter().any(|needle| lower.contains(&needle.to_lowercase())) {
         Cause::PeerLost(Vec::new())
@@ -111,29 +119,56 @@ pub(crate) fn classify(message: &str) -> Cause {
     }
 }
 
-/// The store key where a rank that saw a collective fail reports that it is still there.
-fn report_key(rank: usize) -> String {
-    format!("tch_rnn/failure/alive/{rank}")
+/// The store key where rank `rank` reports `what` after a failed collective: `alive` (it is
+/// still there) or `done` (it has finished looking for the others).
+fn report_key(what: &str, rank: usize) -> String {
+    format!("tch_rnn/failure/{what}/{rank}")
 }
 
-/// After a failed collective: reports this rank as alive to the store, then waits up to
-/// `grace` for every other rank to do the same, and returns those that did not (the lost or
-/// stalled). `Err` when the store itself no longer answers.
-pub(crate) fn silent_ranks(raw: &RawGroup, rank: usize, world: usize, grace: Duration) -> Result<Vec<usize>, String> {
-    raw.store_set(&report_key(rank), "1")?;
+/// The ranks other than `rank` whose `what` report is not in the store yet.
+fn unreported(raw: &RawGroup, what: &str, rank: usize, ranks: &[usize]) -> Result<Vec<usize>, String> {
+    let mut missing = Vec::new();
+    for &peer in ranks.iter().filter(|&&peer| peer != rank) {
+        if !raw.store_check(&report_key(what, peer))? {
+            missing.push(peer);
+        }
+    }
+    Ok(missing)
+}
+
+/// Polls until `unreported` is empty or `grace` has passed; returns what is still missing.
+fn wait_for(raw: &RawGroup, what: &str, rank: usize, ranks: &[usize], grace: Duration) -> Result<Vec<usize>, String> {
     let deadline = Instant::now() + grace;
     loop {
-        let mut silent = Vec::new();
-        for peer in (0..world).filter(|&peer| peer != rank) {
-            if !raw.store_check(&report_key(peer))? {
-                silent.push(peer);
-            }
-        }
-        if silent.is_empty() || Instant::now() >= deadline {
-            return Ok(silent);
+        let missing = unreported(raw, what, rank, ranks)?;
+        if missing.is_empty() || Instant::now() >= deadline {
+            return Ok(missing);
         }
         sleep(Duration::from_millis(20));
     }
+}
+
+/// After a failed collective: reports this rank as alive to the store, waits up to `grace`
+/// for every other rank to do the same, and returns those that did not (the lost or stalled).
+/// The rank that hosts the store then waits, up to `grace` again, until the survivors are
+/// done looking, so that its exit does not take the store from under them. `Err` when the
+/// store itself no longer answers.
+pub(crate) fn silent_ranks(
+    raw: &RawGroup,
+    rank: usize,
+    world: usize,
+    hosts_store: bool,
+    grace: Duration,
+) -> Result<Vec<usize>, String> {
+    let everyone: Vec<usize> = (0..world).collect();
+    raw.store_set(&report_key("alive", rank), "1")?;
+    let silent = wait_for(raw, "alive", rank, &everyone, grace)?;
+    raw.store_set(&report_key("done", rank), "1")?;
+    if hosts_store {
+        let survivors: Vec<usize> = everyone.into_iter().filter(|r| !silent.contains(r)).collect();
+        wait_for(raw, "done", rank, &survivors, grace)?;
+    }
+    Ok(silent)
 }
 
 #[cfg(test)]
@@ -142,11 +177,15 @@ mod tests {
 
     #[test]
     fn gloo_and_libtorch_messages_are_tidied_and_classified() {
-        let raw = "[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Read error [127.0.0.1]:43210: Connection reset by peer\n\
+        let raw = "[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Read error [127.0.0.1]:43210: Connection reset by peer. \
+                   This is typically caused by a remote worker hanging. GLHF!\n\
                    Exception raised from run at x.cpp:1 (most recent call first):\nframe #0: c10::Error";
-        assert_eq!(tidy(raw), "Read error [127.0.0.1]:43210: Connection reset by peer");
+        assert_eq!(tidy(raw), "Read error [127.0.0.1]:43210: Connection reset by peer.");
         assert_eq!(classify(raw), Cause::PeerLost(vec![]));
-        assert_eq!(classify("[x.cc:1] Timed out waiting 5000ms for recv operation to complete"), Cause::Timeout(vec![]));
+        assert_eq!(
+            classify("[x.cc:1] Timed out waiting 5000ms for recv operation to complete"),
+            Cause::Timeout(vec![])
+        );
         assert_eq!(classify("DDP expects same model across all ranks"), Cause::Other);
     }
 

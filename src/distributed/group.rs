@@ -60,9 +60,18 @@ impl ProcessGroup {
     /// assert!(e.to_string().starts_with("distributed: rank 0 of 2: "));
     /// ```
     pub fn new(config: GroupConfig) -> Result<Self> {
+        let refused = |cause, detail| Failure {
+            rank: config.rank,
+            world_size: config.world_size,
+            operation: "joining".into(),
+            cause,
+            detail,
+        };
+        if let Err(missing) = crate::ffi::distributed::check_available() {
+            return Err(refused(Cause::Unavailable, missing).into());
+        }
         if let Err((cause, detail)) = config.check() {
-            let (rank, world_size) = (config.rank, config.world_size);
-            return Err(Failure { rank, world_size, operation: "joining".into(), cause, detail }.into());
+            return Err(refused(cause, detail).into());
         }
         let GroupConfig { ref master_addr, master_port, rank, world_size, agent_store, timeout, .. } = config;
         match RawGroup::new(master_addr, master_port, rank, world_size, agent_store, timeout) {
@@ -216,7 +225,8 @@ impl ProcessGroup {
     /// can be named and `detail` says so.
     fn blame(&self, detail: &mut String) -> Vec<usize> {
         let grace = REPORT_GRACE.min(self.config.timeout);
-        match silent_ranks(&self.raw, self.rank(), self.world_size(), grace) {
+        let hosts_store = !self.config.agent_store && self.rank() == 0;
+        match silent_ranks(&self.raw, self.rank(), self.world_size(), hosts_store, grace) {
             Ok(silent) => silent,
             Err(_) if !self.config.agent_store && self.rank() != 0 => vec![0],
             Err(store) => {
@@ -232,15 +242,17 @@ impl ProcessGroup {
         let detail = match tensors {
             [] => Some("expected at least one tensor, got none".to_string()),
             _ if tensors.iter().any(|t| !t.defined()) => Some("expected defined tensors, got an undefined one".into()),
-            [first, rest @ ..] => rest.iter().find(|t| (t.kind(), t.device()) != (first.kind(), first.device())).map(|t| {
-                format!(
-                    "expected tensors of one kind on one device ({:?} on {:?}), got {:?} on {:?}",
-                    first.kind(),
-                    first.device(),
-                    t.kind(),
-                    t.device()
-                )
-            }),
+            [first, rest @ ..] => {
+                rest.iter().find(|t| (t.kind(), t.device()) != (first.kind(), first.device())).map(|t| {
+                    format!(
+                        "expected tensors of one kind on one device ({:?} on {:?}), got {:?} on {:?}",
+                        first.kind(),
+                        first.device(),
+                        t.kind(),
+                        t.device()
+                    )
+                })
+            }
         };
         match detail {
             Some(detail) => Err(self.failure(operation, Cause::Other, detail).into()),
@@ -257,14 +269,17 @@ impl ProcessGroup {
 /// the address could not be used, or this build cannot do it.
 fn joining_failure(config: &GroupConfig, message: &str) -> Failure {
     let lower = message.to_lowercase();
-    let cause = if !crate::ffi::distributed::AVAILABLE {
-        Cause::Unavailable
-    } else if lower.contains("client socket") || lower.contains("connect to") {
-        Cause::StoreUnreachable
-    } else if lower.contains("eaddrinuse") || lower.contains("address already in use") || lower.contains("listen") {
-        Cause::BadAddress
+    let (cause, detail) = if lower.contains("client socket") {
+        let host = if config.agent_store { "torchrun's agent" } else { "rank 0" };
+        let (address, port, timeout) = (&config.master_addr, config.master_port, config.timeout);
+        (
+            Cause::StoreUnreachable,
+            format!("no store answered at {address}:{port} within {timeout:?}: {host} never came or is gone"),
+        )
+    } else if lower.contains("eaddrinuse") || lower.contains("address already in use") {
+        (Cause::BadAddress, tidy(message))
     } else {
-        classify(message)
+        (classify(message), tidy(message))
     };
-    Failure { rank: config.rank, world_size: config.world_size, operation: "joining".into(), cause, detail: tidy(message) }
+    Failure { rank: config.rank, world_size: config.world_size, operation: "joining".into(), cause, detail }
 }

@@ -66,5 +66,5 @@ pub use group::ProcessGroup;
 /// }
 /// ```
 pub fn available() -> bool {
-    crate::ffi::distributed::AVAILABLE
+    crate::ffi::distributed::check_available().is_ok()
 }

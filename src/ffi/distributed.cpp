@@ -16,7 +16,10 @@
 #include <torch/csrc/distributed/c10d/comm.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
 
+#include <c10/util/Logging.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -25,6 +28,37 @@
 #include "shim.h"
 
 namespace {
+
+// Silences c10's log (errors too) while any call of this file runs: c10d logs the failures it
+// also throws, with a C++ trace, and each failure reaches the user as one line from Rust
+// instead. A TORCH_CPP_LOG_LEVEL set by the user (to debug c10d) is left alone.
+class QuietLog {
+  public:
+    QuietLog() {
+        std::lock_guard<std::mutex> lock(mutex());
+        if (active() && depth()++ == 0) {
+            saved() = FLAGS_caffe2_log_level;
+            FLAGS_caffe2_log_level = c10::GLOG_FATAL;
+        }
+    }
+    ~QuietLog() {
+        std::lock_guard<std::mutex> lock(mutex());
+        if (active() && --depth() == 0) FLAGS_caffe2_log_level = saved();
+    }
+
+  private:
+    static bool active() { return std::getenv("TORCH_CPP_LOG_LEVEL") == nullptr; }
+    static std::mutex& mutex() { static std::mutex m; return m; }
+    static int& depth() { static int d = 0; return d; }
+    static int& saved() { static int s = 0; return s; }
+};
+
+// tch_rnn::guarded with c10's log silenced.
+template <typename F>
+size_t quiet(char* err, size_t cap, F&& call) {
+    QuietLog quiet;
+    return tch_rnn::guarded(err, cap, std::forward<F>(call));
+}
 
 // A process group and the TCPStore under it (the store also carries the failure reports).
 struct Group {
@@ -56,9 +90,13 @@ c10::intrusive_ptr<c10d::Store> tcp_store(const char* host, int port, int rank, 
     opts.port = static_cast<std::uint16_t>(port);
     opts.isServer = !agent && rank == 0;
     opts.numWorkers = static_cast<std::size_t>(world);
-    opts.timeout = timeout;
+    // A client's connection attempt is retried once after its timeout: half each keeps a
+    // store that never comes within `timeout`. Later store operations get the whole of it.
+    opts.timeout = opts.isServer ? timeout : timeout / 2;
     opts.multiTenant = !agent;
-    return c10::make_intrusive<c10d::TCPStore>(host, opts);
+    auto store = c10::make_intrusive<c10d::TCPStore>(host, opts);
+    store->setTimeout(timeout);
+    return store;
 }
 
 // init_process_group("gloo")'s default group: PrefixStore "default_pg", then the group name
@@ -107,7 +145,7 @@ extern "C" {
 // *out = the default process group of this rank, as init_process_group("gloo") builds it.
 size_t tch_rnn_dist_group_new(const char* host, int port, int rank, int world, int agent_store, int64_t timeout_ms,
                               void** out, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] {
+    return quiet(err, cap, [&] {
         auto timeout = std::chrono::milliseconds(timeout_ms);
         auto store = tcp_store(host, port, rank, world, agent_store != 0, timeout);
         *out = new Group{store, default_group(store, rank, world, timeout)};
@@ -116,17 +154,17 @@ size_t tch_rnn_dist_group_new(const char* host, int port, int rank, int world, i
 
 // Releases the group (its connections close, which peers see at once).
 size_t tch_rnn_dist_group_free(void* g, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { delete static_cast<Group*>(g); });
+    return quiet(err, cap, [&] { delete static_cast<Group*>(g); });
 }
 
 // Closes the group's connections (peers see it at once), keeping its store.
 size_t tch_rnn_dist_group_shutdown(void* g, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { group(g).pg.reset(); });
+    return quiet(err, cap, [&] { group(g).pg.reset(); });
 }
 
 // SUM allreduce in place: dist.all_reduce for one tensor, all_reduce_coalesced for several.
 size_t tch_rnn_dist_allreduce(void* g, const void* const* ts, size_t n, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] {
+    return quiet(err, cap, [&] {
         auto v = tensors(ts, n);
         (n == 1 ? pg(g)->allreduce(v) : pg(g)->allreduce_coalesced(v))->wait();
     });
@@ -134,7 +172,7 @@ size_t tch_rnn_dist_allreduce(void* g, const void* const* ts, size_t n, char* er
 
 // dist.broadcast of one tensor from `root`.
 size_t tch_rnn_dist_broadcast(void* g, const void* t, int root, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] {
+    return quiet(err, cap, [&] {
         auto v = tensors(&t, 1);
         c10d::BroadcastOptions opts;
         opts.rootRank = root;
@@ -146,23 +184,23 @@ size_t tch_rnn_dist_broadcast(void* g, const void* t, int root, char* err, size_
 // `buffer_bytes`.
 size_t tch_rnn_dist_broadcast_coalesced(void* g, const void* const* ts, size_t n, size_t buffer_bytes, int root,
                                         char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { c10d::broadcast_coalesced(pg(g), tensors(ts, n), buffer_bytes, root); });
+    return quiet(err, cap, [&] { c10d::broadcast_coalesced(pg(g), tensors(ts, n), buffer_bytes, root); });
 }
 
 // dist.barrier().
 size_t tch_rnn_dist_barrier(void* g, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { pg(g)->barrier()->wait(); });
+    return quiet(err, cap, [&] { pg(g)->barrier()->wait(); });
 }
 
 // DDP's _verify_params_across_processes: every rank holds as many parameters of the same
 // shapes and strides as rank 0.
 size_t tch_rnn_dist_verify_params(void* g, const void* const* ts, size_t n, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { c10d::verify_params_across_processes(pg(g), tensors(ts, n), std::nullopt); });
+    return quiet(err, cap, [&] { c10d::verify_params_across_processes(pg(g), tensors(ts, n), std::nullopt); });
 }
 
 // store.set(key, value) on the group's TCPStore.
 size_t tch_rnn_dist_store_set(void* g, const char* key, const char* value, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] {
+    return quiet(err, cap, [&] {
         std::string text(value);
         group(g).store->set(key, std::vector<uint8_t>(text.begin(), text.end()));
     });
@@ -170,7 +208,7 @@ size_t tch_rnn_dist_store_set(void* g, const char* key, const char* value, char*
 
 // *present = store.check([key]), without waiting.
 size_t tch_rnn_dist_store_check(void* g, const char* key, int* present, char* err, size_t cap) {
-    return tch_rnn::guarded(err, cap, [&] { *present = group(g).store->check({key}) ? 1 : 0; });
+    return quiet(err, cap, [&] { *present = group(g).store->check({key}) ? 1 : 0; });
 }
 
 // dist._compute_bucket_assignment_by_size: DDP's buckets of the tensors (given in `indices`

@@ -27,8 +27,15 @@ unsafe extern "C" {
     ) -> usize;
     fn tch_rnn_dist_group_shutdown(group: *mut c_void, err: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_dist_group_free(group: *mut c_void, err: *mut c_char, cap: usize) -> usize;
-    fn tch_rnn_dist_allreduce(group: *mut c_void, ts: *const *const c_void, n: usize, err: *mut c_char, cap: usize) -> usize;
-    fn tch_rnn_dist_broadcast(group: *mut c_void, t: *const c_void, root: c_int, err: *mut c_char, cap: usize) -> usize;
+    fn tch_rnn_dist_allreduce(
+        group: *mut c_void,
+        ts: *const *const c_void,
+        n: usize,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
+    fn tch_rnn_dist_broadcast(group: *mut c_void, t: *const c_void, root: c_int, err: *mut c_char, cap: usize)
+    -> usize;
     fn tch_rnn_dist_broadcast_coalesced(
         group: *mut c_void,
         ts: *const *const c_void,
@@ -39,10 +46,20 @@ unsafe extern "C" {
         cap: usize,
     ) -> usize;
     fn tch_rnn_dist_barrier(group: *mut c_void, err: *mut c_char, cap: usize) -> usize;
-    fn tch_rnn_dist_verify_params(group: *mut c_void, ts: *const *const c_void, n: usize, err: *mut c_char, cap: usize)
-    -> usize;
-    fn tch_rnn_dist_store_set(group: *mut c_void, key: *const c_char, value: *const c_char, err: *mut c_char, cap: usize)
-    -> usize;
+    fn tch_rnn_dist_verify_params(
+        group: *mut c_void,
+        ts: *const *const c_void,
+        n: usize,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
+    fn tch_rnn_dist_store_set(
+        group: *mut c_void,
+        key: *const c_char,
+        value: *const c_char,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
     fn tch_rnn_dist_store_check(
         group: *mut c_void,
         key: *const c_char,
@@ -63,14 +80,21 @@ unsafe extern "C" {
         cap: usize,
     ) -> usize;
     fn tch_rnn_dist_default_bucket_bytes(first: *mut i64, others: *mut i64);
-    fn tch_rnn_dist_ready_order_new(ts: *const *const c_void, n: usize, out: *mut *mut c_void, err: *mut c_char, cap: usize)
-    -> usize;
+    fn tch_rnn_dist_ready_order_new(
+        ts: *const *const c_void,
+        n: usize,
+        out: *mut *mut c_void,
+        err: *mut c_char,
+        cap: usize,
+    ) -> usize;
     fn tch_rnn_dist_ready_order_read(recorder: *mut c_void, out: *mut i64, n: usize) -> usize;
     fn tch_rnn_dist_ready_order_free(recorder: *mut c_void);
 }
 
-/// Whether this build has distributed support.
-pub const AVAILABLE: bool = true;
+/// `Ok`: this build has distributed support.
+pub fn check_available() -> Result<(), String> {
+    Ok(())
+}
 
 /// Runs a shim call; `Err` holds libtorch's message.
 fn run(f: impl FnMut(*mut c_char, usize) -> usize) -> Result<(), String> {
@@ -113,7 +137,17 @@ impl RawGroup {
         let timeout_ms = timeout.as_millis().min(i64::MAX as u128) as i64;
         let mut out: *mut c_void = std::ptr::null_mut();
         run(|err, cap| unsafe {
-            tch_rnn_dist_group_new(host.as_ptr(), port.into(), rank, world, agent_store.into(), timeout_ms, &mut out, err, cap)
+            tch_rnn_dist_group_new(
+                host.as_ptr(),
+                port.into(),
+                rank,
+                world,
+                agent_store.into(),
+                timeout_ms,
+                &mut out,
+                err,
+                cap,
+            )
         })?;
         NonNull::new(out).map(RawGroup).ok_or_else(|| "libtorch returned no process group".into())
     }
@@ -138,7 +172,15 @@ impl RawGroup {
     pub fn broadcast_coalesced(&self, tensors: &[Tensor], buffer_bytes: usize, root: usize) -> Result<(), String> {
         let ts = handles(tensors);
         run(|err, cap| unsafe {
-            tch_rnn_dist_broadcast_coalesced(self.0.as_ptr(), ts.as_ptr(), ts.len(), buffer_bytes, root as c_int, err, cap)
+            tch_rnn_dist_broadcast_coalesced(
+                self.0.as_ptr(),
+                ts.as_ptr(),
+                ts.len(),
+                buffer_bytes,
+                root as c_int,
+                err,
+                cap,
+            )
         })
     }
 
@@ -178,7 +220,11 @@ impl Drop for RawGroup {
 /// `dist._compute_bucket_assignment_by_size(tensors, limits, indices)`: DDP's buckets, as lists
 /// of tensor indices. With `order`, the tensors are taken in that order (the gradients' ready
 /// order) and the buckets are left in it; without, buckets are sorted by their first index.
-pub fn bucket_assignment(tensors: &[Tensor], limits: &[usize], order: Option<&[usize]>) -> Result<Vec<Vec<usize>>, String> {
+pub fn bucket_assignment(
+    tensors: &[Tensor],
+    limits: &[usize],
+    order: Option<&[usize]>,
+) -> Result<Vec<Vec<usize>>, String> {
     let ts = handles(tensors);
     let order: Option<Vec<i64>> = order.map(|o| o.iter().map(|&i| i as i64).collect());
     let (mut indices, mut lengths, mut buckets) = (vec![0i64; ts.len()], vec![0i64; ts.len()], 0usize);

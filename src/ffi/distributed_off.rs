@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use tch::Tensor;
 
-/// Whether this build has distributed support.
-pub const AVAILABLE: bool = false;
+/// Refuses with [`NOT_BUILT`]: this build has no distributed support.
+pub fn check_available() -> Result<(), String> {
+    Err(NOT_BUILT.into())
+}
 
 /// Why nothing distributed works in this build, and how to get it.
 pub const NOT_BUILT: &str = "this build has no distributed support (gloo's headers were missing when it was compiled): \
