@@ -71,6 +71,9 @@ fn distributed(root: &Path) {
     let mut build = shim_build(root);
     match build.include(&include).flag("-DUSE_C10D_GLOO").file(SOURCE).try_compile("tch_rnn_distributed") {
         Ok(()) => println!("cargo:rustc-cfg=tch_rnn_distributed"),
-        Err(e) => println!("cargo:warning=distributed support off: {SOURCE} did not compile against {}: {e}", include.display()),
+        Err(e) => println!(
+            "cargo:warning=distributed support off: {SOURCE} did not compile against {}: {e}",
+            include.display()
+        ),
     }
 }

@@ -87,7 +87,10 @@ fn collectives(group: &ProcessGroup) -> Result<serde_json::Value> {
 fn train(group: Arc<ProcessGroup>, args: &Args) -> Result<serde_json::Value> {
     tch::manual_seed(args.seed);
     let vs = VarStore::new(Device::Cpu);
-    let lstm = Lstm::new(vs.root() / "lstm", LstmConfig { input_size: 8, hidden_size: 16, num_layers: 2, ..Default::default() })?;
+    let lstm = Lstm::new(
+        vs.root() / "lstm",
+        LstmConfig { input_size: 8, hidden_size: 16, num_layers: 2, ..Default::default() },
+    )?;
     let fc = Linear::new(vs.root() / "fc", 16, 4, Default::default())?;
     let mut params: Vec<Tensor> = lstm.named_parameters().map(|(_, p)| p.shallow_clone()).collect();
     params.push(fc.weight.shallow_clone());
@@ -96,10 +99,13 @@ fn train(group: Arc<ProcessGroup>, args: &Args) -> Result<serde_json::Value> {
     // Each rank's own data, the same draws as the PyTorch twin's.
     tch::manual_seed(args.seed * 1000 + group.rank() as i64 + 1);
     let data: Vec<(Tensor, Tensor)> = (0..args.steps)
-        .map(|_| (Tensor::randn([5, 3, 8], (Kind::Float, Device::Cpu)), Tensor::randint(4, [15], (Kind::Int64, Device::Cpu))))
+        .map(|_| {
+            (Tensor::randn([5, 3, 8], (Kind::Float, Device::Cpu)), Tensor::randint(4, [15], (Kind::Int64, Device::Cpu)))
+        })
         .collect();
     let criterion = CrossEntropyLoss::new(Default::default())?;
-    let mut adam = Adam::new(params.iter().map(Tensor::shallow_clone).collect(), AdamConfig { lr: 0.01, ..Default::default() })?;
+    let mut adam =
+        Adam::new(params.iter().map(Tensor::shallow_clone).collect(), AdamConfig { lr: 0.01, ..Default::default() })?;
     let mut losses = Vec::new();
     for (x, y) in &data {
         adam.zero_grad();
@@ -137,7 +143,9 @@ fn bench(group: &ProcessGroup, args: &Args) -> Result<serde_json::Value> {
         }
     }
     times.sort_by(f64::total_cmp);
-    Ok(serde_json::json!({ "rank": group.rank(), "world": group.world_size(), "floats": args.size, "ms_median": times[times.len() / 2], "ms_min": times[0] }))
+    Ok(
+        serde_json::json!({ "rank": group.rank(), "world": group.world_size(), "floats": args.size, "ms_median": times[times.len() / 2], "ms_min": times[0] }),
+    )
 }
 
 fn run() -> Result<()> {
