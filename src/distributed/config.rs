@@ -107,6 +107,8 @@ impl GroupConfig {
                 )
             })
         };
+        let master_addr = required("MASTER_ADDR")?;
+        let port = parse(&required("MASTER_PORT")?, "MASTER_PORT", 1, u16::MAX as usize, "a port in 1..=65535")?;
         let world_size = parse(&required("WORLD_SIZE")?, "WORLD_SIZE", 1, usize::MAX, "a positive integer")?;
         let in_world = format!("an integer in 0..{world_size} (WORLD_SIZE)");
         let rank = parse(&required("RANK")?, "RANK", 0, world_size - 1, &in_world)?;
@@ -114,14 +116,8 @@ impl GroupConfig {
             Some(text) => parse(&text, "LOCAL_RANK", 0, world_size - 1, &in_world)?,
             None => rank,
         };
-        let port = parse(&required("MASTER_PORT")?, "MASTER_PORT", 1, u16::MAX as usize, "a port in 1..=65535")?;
         let agent_store = matches!(var("TORCHELASTIC_USE_AGENT_STORE").as_deref(), Some("True" | "true" | "1"));
-        let config = GroupConfig {
-            local_rank,
-            agent_store,
-            timeout,
-            ..Self::new(&required("MASTER_ADDR")?, port as u16, rank, world_size)
-        };
+        let config = GroupConfig { local_rank, agent_store, timeout, ..Self::new(&master_addr, port as u16, rank, world_size) };
         Ok(config)
     }
 
