@@ -117,7 +117,8 @@ impl GroupConfig {
             None => rank,
         };
         let agent_store = matches!(var("TORCHELASTIC_USE_AGENT_STORE").as_deref(), Some("True" | "true" | "1"));
-        let config = GroupConfig { local_rank, agent_store, timeout, ..Self::new(&master_addr, port as u16, rank, world_size) };
+        let config =
+            GroupConfig { local_rank, agent_store, timeout, ..Self::new(&master_addr, port as u16, rank, world_size) };
         Ok(config)
     }
 
