@@ -9,7 +9,12 @@ use anyhow::{Result, bail};
 
 use super::failure::Cause;
 
-/// torch.distributed's default timeout for Gloo groups (`default_pg_timeout`, 30 minutes).
+/// torch.distributed's default timeout for Gloo groups (`default_pg_timeout`, 30 minutes),
+/// the one [`GroupConfig::new`] starts with.
+///
+/// ```
+/// assert_eq!(tch_rnn::distributed::DEFAULT_TIMEOUT.as_secs(), 30 * 60);
+/// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// How one rank joins its process group: the rendezvous address, its place in the group and

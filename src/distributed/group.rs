@@ -105,12 +105,28 @@ impl ProcessGroup {
         self.config.rank
     }
 
-    /// How many processes the group has (see [`ProcessGroup::rank`]).
+    /// How many processes the group has.
+    ///
+    /// ```
+    /// # if !tch_rnn::distributed::available() { return anyhow::Ok(()) }
+    /// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let group = tch_rnn::distributed::ProcessGroup::new(tch_rnn::distributed::GroupConfig::new("127.0.0.1", port, 0, 1))?;
+    /// assert_eq!(group.world_size(), 1);
+    /// # anyhow::Ok(())
+    /// ```
     pub fn world_size(&self) -> usize {
         self.config.world_size
     }
 
-    /// This process's rank on its machine (see [`ProcessGroup::rank`]).
+    /// This process's rank on its machine (`LOCAL_RANK`): which GPU it would use.
+    ///
+    /// ```
+    /// # if !tch_rnn::distributed::available() { return anyhow::Ok(()) }
+    /// # let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// let config = tch_rnn::distributed::GroupConfig { local_rank: 0, ..tch_rnn::distributed::GroupConfig::new("127.0.0.1", port, 0, 1) };
+    /// assert_eq!(tch_rnn::distributed::ProcessGroup::new(config)?.local_rank(), 0);
+    /// # anyhow::Ok(())
+    /// ```
     pub fn local_rank(&self) -> usize {
         self.config.local_rank
     }
