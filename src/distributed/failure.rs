@@ -75,13 +75,26 @@ pub struct Failure {
     pub detail: String,
 }
 
+impl Failure {
+    /// What failed, without who: `OPERATION: CAUSE (DETAIL)`.
+    ///
+    /// ```
+    /// use tch_rnn::distributed::{Cause, Failure};
+    /// let f = Failure { rank: 1, world_size: 2, operation: "barrier".into(), cause: Cause::Timeout(vec![0]), detail: String::new() };
+    /// assert_eq!(f.what(), "barrier: timeout: rank 0");
+    /// ```
+    pub fn what(&self) -> String {
+        let mut what = format!("{}: {}", self.operation, self.cause);
+        if !self.detail.is_empty() {
+            what.push_str(&format!(" ({})", self.detail));
+        }
+        what
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "distributed: rank {} of {}: {}: {}", self.rank, self.world_size, self.operation, self.cause)?;
-        if !self.detail.is_empty() {
-            write!(f, " ({})", self.detail)?;
-        }
-        Ok(())
+        write!(f, "distributed: rank {} of {}: {}", self.rank, self.world_size, self.what())
     }
 }
 

@@ -214,7 +214,7 @@ impl ProcessGroup {
         }
         let Err(message) = collective(&self.raw) else { return Ok(()) };
         let failure = self.diagnose(operation, &message);
-        *broken = Some(failure.to_string());
+        *broken = Some(failure.what());
         Err(failure.into())
     }
 
