@@ -1,8 +1,9 @@
 //! Makes every binary, example and test of the crate run without LD_LIBRARY_PATH (an rpath to
 //! the libtorch that torch-sys linked), passes that folder on to crates that depend on this one,
-//! and compiles the small C++ shim in src/ffi/.
+//! and compiles the small C++ shim in src/ffi/; its distributed part (libtorch's c10d with the
+//! Gloo backend) only when gloo's headers are there, telling Rust so with `cfg(tch_rnn_distributed)`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The shim's files, one per purpose (see src/ffi/mod.rs), and the header they share.
 const SHIM: [&str; 4] = ["src/ffi/autograd.cpp", "src/ffi/backends.cpp", "src/ffi/rng.cpp", "src/ffi/tensor_ops.cpp"];
@@ -24,7 +25,14 @@ fn main() {
     for file in SHIM {
         println!("cargo:rerun-if-changed={file}");
     }
-    cc::Build::new()
+    shim_build(&root).files(SHIM).compile("tch_rnn_shim");
+    distributed(&root);
+}
+
+/// A C++ build against libtorch's headers, as libtorch was compiled (C++17, the new ABI).
+fn shim_build(root: &Path) -> cc::Build {
+    let mut build = cc::Build::new();
+    build
         .cpp(true)
         .pic(true)
         .warnings(false)
@@ -32,7 +40,40 @@ fn main() {
         .include(root.join("include/torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag("-D_GLIBCXX_USE_CXX11_ABI=1")
-        .flag("-DGLOG_USE_GLOG_EXPORT")
-        .files(SHIM)
-        .compile("tch_rnn_shim");
+        .flag("-DGLOG_USE_GLOG_EXPORT");
+    build
+}
+
+/// The distributed shim (`src/ffi/distributed.cpp`), compiled when gloo's headers are found:
+/// `TCH_RNN_GLOO_INCLUDE` if set (empty turns distributed support off), else the
+/// `.venv/gloo/include` that scripts/setup.sh fills. ProcessGroupGloo.hpp compiles to nothing
+/// without `USE_C10D_GLOO`; gloo's code itself is inside libtorch_cpu.so.
+fn distributed(root: &Path) {
+    const SOURCE: &str = "src/ffi/distributed.cpp";
+    println!("cargo::rustc-check-cfg=cfg(tch_rnn_distributed)");
+    println!("cargo:rerun-if-changed={SOURCE}");
+    println!("cargo:rerun-if-env-changed=TCH_RNN_GLOO_INCLUDE");
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv");
+    // setup.sh writes gloo/status whether or not it got the headers, and touches the set-up
+    // stamp when they arrive: watching them notices a later set-up without rerunning every build.
+    for watched in [venv.join("gloo/status"), venv.join(".setup-complete")] {
+        if watched.exists() {
+            println!("cargo:rerun-if-changed={}", watched.display());
+        }
+    }
+    let include = match std::env::var_os("TCH_RNN_GLOO_INCLUDE") {
+        Some(dir) => PathBuf::from(dir),
+        None => venv.join("gloo/include"),
+    };
+    if !include.join("gloo/context.h").exists() {
+        return;
+    }
+    let mut build = shim_build(root);
+    match build.include(&include).flag("-DUSE_C10D_GLOO").file(SOURCE).try_compile("tch_rnn_distributed") {
+        Ok(()) => println!("cargo:rustc-cfg=tch_rnn_distributed"),
+        Err(e) => println!(
+            "cargo:warning=distributed support off: {SOURCE} did not compile against {}: {e}",
+            include.display()
+        ),
+    }
 }

@@ -3,6 +3,10 @@
 # the PyTorch 2.13.0 wheel, whose torch/lib and torch/include are the libtorch that tch links
 # against, and the Python packages used by the PyTorch twins and the fixture exporters.
 #
+# Also fetches gloo's declarations (headers only: gloo's code is inside libtorch_cpu.so) into
+# .venv/gloo/include, for distributed training (tch_rnn::distributed); without them setup still
+# succeeds, says so in one line, and the crate builds without distributed support.
+#
 # Idempotent: when .venv already holds exactly what scripts/requirements.txt asks for, it
 # returns at once without touching the network.
 set -euo pipefail
@@ -17,8 +21,53 @@ fail() {
     exit 1
 }
 
+# The gloo headers that ProcessGroupGloo.hpp includes, from Debian's libgloo-dev package
+# (apt-get download + dpkg-deb -x: no root needed). Writes .venv/gloo/status either way, which
+# build.rs watches; touches the set-up stamp when the headers arrive so that cargo notices.
+gloo() {
+    local dir="$venv/gloo"
+    [[ -f "$dir/include/gloo/context.h" ]] && return 0
+    mkdir -p "$dir"
+    local why
+    why=$(fetch_gloo "$dir") && {
+        echo "ok: Debian libgloo-dev headers" >"$dir/status"
+        [[ -f "$stamp" ]] && touch "$stamp"
+        echo "setup: gloo headers in .venv/gloo/include (distributed training on)" >&2
+        return 0
+    }
+    # Rewritten only when it changes: build.rs reruns (and recompiles the shim) when it does.
+    [[ "$(cat "$dir/status" 2>/dev/null)" == "unavailable: $why" ]] || echo "unavailable: $why" >"$dir/status"
+    echo "setup: no gloo headers ($why): the crate builds without distributed training; rerun scripts/setup.sh where apt-get can reach Debian or Ubuntu" >&2
+}
+
+# Downloads libgloo-dev into a temporary folder and copies its include/gloo into $1/include;
+# prints why on failure.
+fetch_gloo() {
+    local tmp
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' RETURN
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 || {
+        echo "apt-get and dpkg-deb not found"
+        return 1
+    }
+    if ! (cd "$tmp" && apt-get download libgloo-dev >/dev/null 2>&1); then
+        # An empty package list (a fresh container) knows no libgloo-dev; root can refresh it.
+        [[ $(id -u) == 0 ]] && apt-get update >/dev/null 2>&1 || true
+        (cd "$tmp" && apt-get download libgloo-dev >/dev/null 2>&1) || {
+            echo "apt-get download libgloo-dev failed"
+            return 1
+        }
+    fi
+    dpkg-deb -x "$tmp"/libgloo-dev_*.deb "$tmp/x" 2>/dev/null && [[ -f "$tmp/x/usr/include/gloo/context.h" ]] || {
+        echo "libgloo-dev holds no usr/include/gloo"
+        return 1
+    }
+    rm -rf "$1/include" && mkdir -p "$1/include" && cp -a "$tmp/x/usr/include/gloo" "$1/include/"
+}
+
 want=$(cksum <"$requirements")
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -e "$venv/libtorch/lib" ]]; then
+    gloo
     exit 0
 fi
 
@@ -45,4 +94,5 @@ torch_dir=$("$venv/bin/python" -c 'import os, sys, torch; print(os.path.relpath(
 ln -sfn "$torch_dir" "$venv/libtorch"
 
 echo "$want" >"$stamp"
+gloo
 echo "setup: done; libtorch is .venv/libtorch -> $torch_dir" >&2

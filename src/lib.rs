@@ -10,6 +10,8 @@
 //!   examples', and what every program does at its edges (one-line errors, exit codes).
 //! - [`device`]: `cpu`, `cuda`, `cuda:N` or `auto` to a `tch::Device`, loading libtorch's CUDA
 //!   library only when CUDA is asked for; ATen's CPU capability and GPU count.
+//! - [`distributed`]: data-parallel training on libtorch's c10d (Gloo), torchrun-compatible:
+//!   process groups, collectives, and `DistributedDataParallel` with PyTorch DDP's bits.
 //! - [`error`]: errors as one line, libtorch's C++ frames removed.
 //! - [`grad_fn_name`]: the autograd node that produced a tensor, as `grad_fn=<...>` names it
 //!   (through the crate's small C++ shim for the few libtorch calls tch does not expose).
@@ -49,6 +51,7 @@ pub mod allocator;
 pub mod charlm;
 pub mod cli;
 pub mod device;
+pub mod distributed;
 pub mod error;
 pub(crate) mod ffi;
 mod fsutil;

@@ -3,6 +3,8 @@
 //!
 //! - [`autograd`] (`autograd.cpp`): grad_fn names, `tensor.grad = None`, tensor identity;
 //! - [`backends`] (`backends.cpp`): ATen's CPU capability, its CUDA hooks, the GPU count;
+//! - [`distributed`] (`distributed.cpp`): c10d's store, process group and collectives, and
+//!   the parts of DDP libtorch exports (`distributed_off.rs` in a build without gloo's headers);
 //! - [`rng`] (`rng.cpp`): the default generators' states;
 //! - [`tensor_ops`] (`tensor_ops.cpp`): `vector_norm`, and `addcmul_`, `addcdiv_`, `add` with
 //!   the `value` / `alpha` that tch drops.
@@ -15,6 +17,11 @@
 
 mod autograd;
 mod backends;
+#[cfg(tch_rnn_distributed)]
+pub mod distributed;
+#[cfg(not(tch_rnn_distributed))]
+#[path = "distributed_off.rs"]
+pub mod distributed;
 mod rng;
 mod tensor_ops;
 

@@ -9,7 +9,8 @@
 //! - [`report`]: the summary line of each parity check;
 //! - [`attention_reference`]: multi-head attention from elementary ops, for the differential test;
 //! - [`live`]: the project's Python, for the live checks;
-//! - [`process`]: the generator lock, temporary directories, expecting errors.
+//! - [`process`]: the generator lock, temporary directories, expecting errors;
+//! - [`ranks`]: distributed jobs of Rust and PyTorch ranks on loopback.
 //!
 //! Each test binary compiles this module on its own and uses only part of it, hence the
 //! `dead_code` allowance.
@@ -25,6 +26,7 @@ pub mod live;
 pub mod nn_grid;
 pub mod printed;
 pub mod process;
+pub mod ranks;
 pub mod reference;
 pub mod report;
 pub mod specs;

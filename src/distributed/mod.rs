@@ -1,0 +1,70 @@
+//! Data-parallel training on libtorch's own distributed engine, c10d, as PyTorch runs it:
+//! a process group from torchrun's environment (or explicit values), its collectives, and
+//! [`DistributedDataParallel`], which averages gradients exactly as PyTorch's DDP does.
+//!
+//! | here | PyTorch |
+//! |---|---|
+//! | [`GroupConfig::from_env`], [`ProcessGroup::new`] | `init_process_group("gloo")` (env://: `MASTER_ADDR`, `MASTER_PORT`, `RANK`, `WORLD_SIZE`) |
+//! | [`ProcessGroup::allreduce`] | `dist.all_reduce` (SUM), `all_reduce_coalesced` for several tensors |
+//! | [`ProcessGroup::broadcast`] | `dist.broadcast`, DDP's `_broadcast_coalesced` for several tensors |
+//! | [`ProcessGroup::barrier`] | `dist.barrier()` |
+//! | [`DistributedDataParallel`] | `torch.nn.parallel.DistributedDataParallel` with its defaults |
+//!
+//! Everything is c10d's, through the crate's C++ shim: `TCPStore`, the `PrefixStore`s that
+//! `init_process_group` wraps it in (`default_pg`, the group name `0/`, the device `cpu/`),
+//! `ProcessGroup` with a `ProcessGroupGloo` backend, DDP's parameter verification,
+//! `broadcast_coalesced` and bucket assignment. So a group may mix Rust and PyTorch ranks.
+//!
+//! Devices: Gloo serves CPU tensors, and CUDA tensors through its CUDA path (staged through
+//! pinned host memory; libtorch_cuda.so registers it once [`crate::device::select`] has loaded
+//! CUDA). NCCL, which PyTorch uses for CUDA tensors, is not used here: `ProcessGroupNCCL` lives
+//! in libtorch_cuda.so, which this crate loads only when CUDA is asked for, and its headers need
+//! NCCL's and CUDA's; see docs/distributed.md. Nothing here was run on a GPU.
+//!
+//! Failures are one line naming the rank and the cause ([`Failure`], [`Cause`]): a lost peer
+//! ends every survivor's collective at once and names the ranks that did not report back; a
+//! stalled peer, a rank 0 that never comes or a store that is gone end it within the timeout;
+//! a bad address before anything connects. After any failure the group is broken.
+//!
+//! Available when the crate was built with gloo's headers (`bash scripts/setup.sh` fetches
+//! them); otherwise every entry point says so in one line ([`available`]).
+//!
+//! ```no_run
+//! // Started by `torchrun --nproc-per-node 2 --no-python ./my-trainer` (or any launcher that
+//! // sets torchrun's variables), every rank runs:
+//! use std::sync::Arc;
+//! use tch_rnn::distributed::{DistributedDataParallel, ProcessGroup};
+//! # fn parameters() -> Vec<tch::Tensor> { vec![] }
+//! let group = Arc::new(ProcessGroup::from_env(std::time::Duration::from_secs(300))?);
+//! let mut ddp = DistributedDataParallel::new(group.clone(), &parameters())?;
+//! // each step: forward on this rank's share of the batch, backward, then
+//! ddp.average_gradients()?;
+//! // then clip and step the optimizer, as in one process
+//! # anyhow::Ok(())
+//! ```
+
+mod buckets;
+mod config;
+mod ddp;
+mod failure;
+mod group;
+
+pub use config::{DEFAULT_TIMEOUT, GroupConfig};
+pub use ddp::DistributedDataParallel;
+pub use failure::{Cause, Failure};
+pub use group::ProcessGroup;
+
+/// Whether this build has distributed support (it was compiled with gloo's headers, which
+/// `bash scripts/setup.sh` fetches). Without it every entry point fails with one line saying
+/// how to get it.
+///
+/// ```
+/// use tch_rnn::distributed::{GroupConfig, ProcessGroup};
+/// if !tch_rnn::distributed::available() {
+///     let e = ProcessGroup::new(GroupConfig::new("127.0.0.1", 29500, 0, 1)).err().unwrap();
+///     assert!(e.to_string().contains("bash scripts/setup.sh"));
+/// }
+/// ```
+pub fn available() -> bool {
+    crate::ffi::distributed::check_available().is_ok()
+}

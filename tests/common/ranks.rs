@@ -1,0 +1,171 @@
+//! Distributed jobs on loopback for the tests: N ranks of examples/ddp_worker.rs (Rust) or
+//! scripts/pytorch/ddp_worker.py (PyTorch), in any mix, started with torchrun's environment
+//! on a free port, each writing its stdout and stderr to files, all bounded in time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use super::TempDir;
+
+/// Which program a rank runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Rust,
+    PyTorch,
+}
+
+/// A port nobody listens on now, picked by the system.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+/// examples/ddp_worker, built by `cargo test` (or `cargo build --release --examples`).
+pub fn rust_worker() -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>/examples
+    let exe = std::env::current_exe().expect("the test binary");
+    let worker = exe.parent().and_then(Path::parent).expect("target/<profile>").join("examples/ddp_worker");
+    assert!(worker.is_file(), "{} is not built: run cargo test, which builds the examples", worker.display());
+    worker
+}
+
+/// One started rank and where its output goes.
+pub struct Rank {
+    pub rank: usize,
+    pub child: Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+/// A finished rank: its exit status, stdout and stderr, and when it ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub rank: usize,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub ended: Instant,
+}
+
+/// Starts rank `rank` of `world` (LOCAL_RANK `local_rank`) running `side`'s worker with `args`
+/// (its mode and flags), meeting at 127.0.0.1:`port`. PyTorch ranks need `python`.
+#[allow(clippy::too_many_arguments)]
+pub fn spawn_rank(
+    dir: &TempDir,
+    side: Side,
+    rank: usize,
+    world: usize,
+    local_rank: usize,
+    args: &[&str],
+    port: u16,
+    python: Option<&Path>,
+) -> Rank {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = match side {
+        Side::Rust => Command::new(rust_worker()),
+        Side::PyTorch => {
+            let mut c = Command::new(python.expect("PyTorch ranks need the project's Python"));
+            c.arg(root.join("scripts/pytorch/ddp_worker.py")).env("PYTHONWARNINGS", "ignore");
+            c
+        }
+    };
+    let (out, err) = (dir.path().join(format!("{port}-{rank}.out")), dir.path().join(format!("{port}-{rank}.err")));
+    command
+        .args(args)
+        .env("MASTER_ADDR", "127.0.0.1")
+        .env("MASTER_PORT", port.to_string())
+        .env("RANK", rank.to_string())
+        .env("WORLD_SIZE", world.to_string())
+        .env("LOCAL_RANK", local_rank.to_string())
+        .env_remove("TORCHELASTIC_USE_AGENT_STORE")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"));
+    let child = command.spawn().unwrap_or_else(|e| panic!("cannot start rank {rank} ({side:?}): {e}"));
+    Rank { rank, child, out, err }
+}
+
+/// Starts one rank per entry of `sides`, all with `args`; `local` gives each rank's LOCAL_RANK.
+pub fn spawn(
+    dir: &TempDir,
+    sides: &[Side],
+    args: &[&str],
+    port: u16,
+    python: Option<&Path>,
+    local: impl Fn(usize) -> usize,
+) -> Vec<Rank> {
+    let world = sides.len();
+    sides
+        .iter()
+        .enumerate()
+        .map(|(rank, &side)| spawn_rank(dir, side, rank, world, local(rank), args, port, python))
+        .collect()
+}
+
+impl Rank {
+    /// What the rank has printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+}
+
+/// Waits for every rank, at most until `deadline` (then kills them all and panics).
+pub fn finish(ranks: Vec<Rank>, deadline: Instant) -> Vec<Finished> {
+    let mut pending: Vec<Rank> = ranks;
+    let mut done = Vec::new();
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for mut rank in pending {
+            match rank.child.try_wait().expect("wait for a rank") {
+                Some(status) => done.push(finished(rank, status)),
+                None => still.push(rank),
+            }
+        }
+        pending = still;
+        if !pending.is_empty() && Instant::now() > deadline {
+            let stuck: Vec<usize> = pending.iter().map(|r| r.rank).collect();
+            for rank in &mut pending {
+                let _ = rank.child.kill();
+                let _ = rank.child.wait();
+            }
+            let logs: Vec<String> = done.iter().map(|f: &Finished| format!("rank {}: {}", f.rank, f.stderr)).collect();
+            panic!("ranks {stuck:?} did not finish in time; the others said:\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    done.sort_by_key(|f| f.rank);
+    done
+}
+
+fn finished(rank: Rank, status: ExitStatus) -> Finished {
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    Finished { rank: rank.rank, status, stdout: read(&rank.out), stderr: read(&rank.err), ended: Instant::now() }
+}
+
+/// Runs a job to its end (bounded by `limit`) and returns each rank's stdout, parsed as JSON;
+/// panics with every rank's stderr when one fails.
+pub fn run_job(
+    dir: &TempDir,
+    sides: &[Side],
+    args: &[&str],
+    python: Option<&Path>,
+    limit: Duration,
+) -> Vec<serde_json::Value> {
+    let ranks = spawn(dir, sides, args, free_port(), python, |rank| rank);
+    let finished = finish(ranks, Instant::now() + limit);
+    let failed: Vec<String> = finished
+        .iter()
+        .filter(|f| !f.status.success())
+        .map(|f| format!("rank {} ({:?}, {}): {}", f.rank, sides[f.rank], f.status, f.stderr.trim()))
+        .collect();
+    assert!(failed.is_empty(), "{sides:?} {args:?} failed:\n{}", failed.join("\n"));
+    finished
+        .iter()
+        .map(|f| {
+            serde_json::from_str(f.stdout.trim())
+                .unwrap_or_else(|e| panic!("rank {} printed no JSON ({e}):\n{}", f.rank, f.stdout))
+        })
+        .collect()
+}
