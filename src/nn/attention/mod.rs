@@ -367,7 +367,9 @@ impl MultiheadAttention {
 
         if !float_mask && self.fast_path_allowed(query, key, value, is_batched) {
             let (mask, mask_type) = self.merge_masks(attn_mask.as_ref(), key_padding_mask.as_ref(), query)?;
-            if let (Some(in_proj_weight), Some(in_proj_bias)) = (&self.in_proj_weight, &self.in_proj_bias) {
+            if let (Some(in_proj_weight), Some(in_proj_bias), Some(out_proj_bias)) =
+                (&self.in_proj_weight, &self.in_proj_bias, &self.out_proj.bias)
+            {
                 let (output, weights) = Tensor::f_internal_native_multi_head_attention(
                     query,
                     key,
@@ -377,7 +379,7 @@ impl MultiheadAttention {
                     in_proj_weight,
                     in_proj_bias,
                     &self.out_proj.weight,
-                    self.out_proj.bias.as_ref().expect("bias goes with in_proj_bias"),
+                    out_proj_bias,
                     mask.as_ref(),
                     options.need_weights,
                     options.average_attn_weights,
