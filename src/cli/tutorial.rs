@@ -113,7 +113,7 @@ pub(crate) fn run(args: TutorialArgs) -> Result<Done> {
         let mut list = String::new();
         for name in PROGRAMS {
             let (section, what) = about(name).unwrap_or_default();
-            list += &format!("{name:<17} {section:<4} {what}\n");
+            list += &format!("{name:<22} {section:<4} {what}\n");
         }
         write_stdout(&list)?;
         return Ok(Done::Success);
