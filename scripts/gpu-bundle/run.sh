@@ -10,6 +10,7 @@
 # and report.json here (logs in results/logs/). Exit status 0 when every part passed.
 set -uo pipefail
 
+started=$(date +%s.%N) # the budget counts from here
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
     echo "usage: ./run.sh [--cpu] [--budget SECONDS] PYTHON" >&2
@@ -53,4 +54,4 @@ if ! "$python" -c 'import safetensors.torch' >/dev/null 2>&1 && [[ -d "$here/pyl
 fi
 
 echo "run.sh: libtorch $found from $torch_lib, on $device, budget ${budget} s" >&2
-exec "$python" "$here/check/runner.py" --python "$python" --device "$device" --budget "$budget"
+exec "$python" "$here/check/runner.py" --python "$python" --device "$device" --budget "$budget" --since "$started"

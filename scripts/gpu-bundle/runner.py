@@ -1,7 +1,7 @@
 """The GPU check of a bundle made by scripts/gpu-bundle.sh, run by its run.sh (which has put the
 target Python's torch/lib first on the library path and checked the versions):
 
-    python check/runner.py --python PYTHON --device cuda|cpu --budget SECONDS
+    python check/runner.py --python PYTHON --device cuda|cpu --budget SECONDS [--since EPOCH]
 
 Runs each part in its own process with its own timeout (never past the budget), samples the
 GPU's memory while it runs, and writes report.txt and report.json next to run.sh, with what
@@ -121,7 +121,8 @@ class Runner:
         self.python = args.python
         self.device = args.device
         self.cuda = args.device != "cpu"
-        self.started = time.monotonic()
+        # The budget counts from run.sh's start (--since, wall clock), its own checks included.
+        self.started = time.monotonic() - max(0.0, time.time() - (args.since or time.time()))
         self.deadline = self.started + args.budget
         self.work = HERE / "results"
         if self.work.exists():
@@ -523,6 +524,7 @@ def main():
     parser.add_argument("--python", required=True)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--budget", type=float, default=480)
+    parser.add_argument("--since", type=float, help="when run.sh started (seconds since the epoch)")
     parser.add_argument("--steps", type=int, default=int(os.environ.get("TCH_RNN_GPU_CHECK_STEPS", "0")))
     runner = Runner(parser.parse_args())
     try:
