@@ -79,9 +79,10 @@ def train_step(scale: float) -> float:
     """Seconds per training step, as char_model.train times its steps (without validation and
     checkpoints), over 20 + 40 * SCALE steps."""
     out = tempfile.mkdtemp(prefix="tch-rnn-bench-")
-    args = argparse.Namespace(text=str(ROOT / "data" / "shakespeare.txt"), out=out, steps=20 + round(40 * scale),
-                              cell="lstm", layers=2, hidden=256, embedding=64, seq_len=64, batch=32, seed=0,
-                              eval_every=1_000_000, dropout=0.0, lr=2e-3, clip=5.0, threads=0)
+    steps = str(20 + round(40 * scale))
+    args = char_model.command_line().parse_args(
+        ["train", "--text", str(ROOT / "data" / "shakespeare.txt"), "--out", out, "--steps", steps,
+         "--eval-every", "1000000"])
     with contextlib.redirect_stdout(io.StringIO()):
         chars_per_second = char_model.train(args)
     shutil.rmtree(out)

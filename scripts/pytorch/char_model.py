@@ -15,9 +15,16 @@ Usage (with the Python that scripts/setup.sh installed):
 
 `tch-rnn train` and `char_model.py train` with the same options, text and seed take the same
 steps: tests/char_model.rs holds them to the same parameters.
+
+Data-parallel under torchrun, as `tch-rnn train` under torchrun or with --nproc (Gloo, DDP):
+    .venv/bin/torchrun --nproc-per-node 2 scripts/pytorch/char_model.py train --text FILE --out DIR
+Every rank draws the same windows and trains on its contiguous share of the --batch rows; rank 0
+evaluates and writes. The exchanges are tch-rnn's, in its order (class Ranks), so that Rust and
+PyTorch ranks can share one group.
 """
 
 import argparse
+import datetime
 import hashlib
 import json
 import math
@@ -94,6 +101,64 @@ def evaluate(model, data, seq_len, batch):
         y = data[streams * length + 1:].view(1, rest)
         total += loss_in_windows(model, x, y, seq_len, last)[0]
     return total / predictions
+
+
+class Ranks:
+    """This process's part of a run, as tch-rnn's charlm::data_parallel::Shard: alone (no
+    torchrun environment) every method is a no-op; in a group, the same collectives in the same
+    order as the Rust ranks make them."""
+
+    def __init__(self, timeout):
+        self.distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+        self.rank, self.world = 0, 1
+        if self.distributed:
+            import torch.distributed as dist
+            self.dist = dist
+            dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=timeout))
+            self.rank, self.world = dist.get_rank(), dist.get_world_size()
+
+    def agree(self):
+        """Who failed to set up (nobody here: a failing PyTorch rank exits)."""
+        if self.distributed:
+            self.dist.all_reduce(torch.zeros(self.world, dtype=torch.float64))
+
+    def wrap(self, model):
+        return torch.nn.parallel.DistributedDataParallel(model) if self.distributed else model
+
+    def share(self, t):
+        rows = t.size(0) // self.world
+        return t[self.rank * rows:(self.rank + 1) * rows]
+
+    def mean_loss(self, loss):
+        if not self.distributed:
+            return loss
+        word = torch.tensor([loss / self.world, 0.0], dtype=torch.float64)
+        self.dist.all_reduce(word)
+        return word[0].item()
+
+    def gather(self, carry):
+        """Every rank's streams, from each rank's share (one broadcast per rank and tensor)."""
+        if not self.distributed or carry is None:
+            return carry
+        gathered = []
+        for part in carry if isinstance(carry, tuple) else (carry,):
+            shares = [part.contiguous() if root == self.rank else torch.empty_like(part) for root in range(self.world)]
+            for root, share in enumerate(shares):
+                self.dist.broadcast(share, root)
+            gathered.append(torch.cat(shares, 1))
+        return tuple(gathered) if isinstance(carry, tuple) else gathered[0]
+
+    def from_leader(self, value=0.0):
+        """Rank 0's value on every rank (rank 0's word: [value, failed])."""
+        if not self.distributed:
+            return value
+        word = torch.tensor([value, 0.0] if self.rank == 0 else [0.0, 0.0], dtype=torch.float64)
+        self.dist.broadcast(word, 0)
+        return word[0].item()
+
+    def finish(self):
+        if self.distributed:
+            self.dist.destroy_process_group()
 
 
 def finite_json(value):
@@ -229,6 +294,7 @@ def load_checkpoint(path: Path):
 def train(args):
     if args.threads:
         torch.set_num_threads(args.threads)
+    ranks = Ranks(args.timeout)
     text = Path(args.text).read_text(encoding="utf-8")
     vocab = sorted(set(text))
     index = {c: i for i, c in enumerate(vocab)}
@@ -261,6 +327,8 @@ def train(args):
     names = [name for name, _ in model.named_parameters()]
     optimizer = make_optimizer(model.parameters(), config["optim"])
     scheduler = make_scheduler(optimizer, config["optim"], -(-args.steps // args.eval_every))
+    ranks.agree()
+    net = ranks.wrap(model)
     criterion = torch.nn.CrossEntropyLoss()
     vocab_size, high = len(vocab), train_data.size(0) - args.seq_len
     run, best, since_best = Path(args.out), None, 0
@@ -282,8 +350,9 @@ def train(args):
         else:
             starts = torch.randint(high, (args.batch,))
         x, y = windows(train_data, starts, args.seq_len)
+        x, y = ranks.share(x), ranks.share(y)
         model.train()
-        logits, state = model(x, carry)
+        logits, state = net(x, carry)
         if args.batching == "streams":
             carry = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
         loss = criterion(logits.view(-1, vocab_size), y.reshape(-1))
@@ -292,14 +361,16 @@ def train(args):
         if args.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
-        value = loss.item()
+        value = ranks.mean_loss(loss.item())
         step_seconds += time.perf_counter() - step_started
         steps_taken += 1
         validation = ""
         stop = False
         if step % args.eval_every == 0 or step == args.steps:
             model.eval()
-            validation_loss = evaluate(model, validation_data, args.seq_len, args.batch)
+            carried = ranks.gather(carry)
+            validation_loss = ranks.from_leader(
+                evaluate(model, validation_data, args.seq_len, args.batch) if ranks.rank == 0 else 0.0)
             is_best = best is None or validation_loss < best
             best = validation_loss if is_best else best
             since_best = 0 if is_best else since_best + 1
@@ -308,12 +379,17 @@ def train(args):
                 scheduler.step(validation_loss)
             elif scheduler is not None:
                 scheduler.step()
-            save_checkpoint(run, config, vocab, model, optimizer, scheduler, names, step, validation_loss, best,
-                            is_best, position, carry)
+            if ranks.rank == 0:
+                save_checkpoint(run, config, vocab, model, optimizer, scheduler, names, step, validation_loss, best,
+                                is_best, position, carried)
+            ranks.from_leader()
             validation = repr(validation_loss)
         history.append(f"{step},{value!r},{validation}")
         if stop:
             break
+    ranks.finish()
+    if ranks.rank != 0:
+        return None
     (run / "history.csv").write_text("\n".join(history) + "\n")
     chars_per_second = steps_taken * args.batch * args.seq_len / step_seconds
     print(f"char_model: trained {args.steps} steps ({chars_per_second:.0f} chars/s in the training steps); "
@@ -376,7 +452,8 @@ def logits(args):
         print(repr(value))
 
 
-def main():
+def command_line():
+    """The parser of every subcommand and its flags (bench_worker.py reads its defaults too)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train")
@@ -396,6 +473,7 @@ def main():
     t.add_argument("--lr-t-max", type=int)
     t.add_argument("--patience", type=int)
     t.add_argument("--val-text")
+    t.add_argument("--timeout", type=int, default=1800)
     t.add_argument("--batching", default="random", choices=["random", "streams"])
     t.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd"])
     t.add_argument("--nesterov", default="false", choices=["true", "false"])
@@ -411,7 +489,11 @@ def main():
     g = commands.add_parser("logits")
     g.add_argument("--checkpoint", required=True)
     g.add_argument("--input", required=True)
-    args = parser.parse_args()
+    return parser
+
+
+def main():
+    args = command_line().parse_args()
     {"train": train, "sample": sample, "logits": logits}[args.command](args)
 
 

@@ -11,6 +11,7 @@
 
 mod checkpoint;
 mod corpus;
+mod data_parallel;
 mod evaluate;
 mod history;
 mod model;
@@ -27,6 +28,7 @@ pub use checkpoint::{Checkpoint, CheckpointState, UNSEALED, parse_config, parse_
 pub use corpus::{
     Batching, Corpus, DataOptions, SHAKESPEARE, StreamPosition, VALIDATION_FRACTION, Vocabulary, read_text, text_sha256,
 };
+pub use data_parallel::RankFailed;
 pub use evaluate::{Evaluation, evaluate, evaluate_windows};
 pub use history::{History, Row};
 pub use model::{CharModel, Layer, MAX_SIZE, ModelOptions};

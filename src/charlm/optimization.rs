@@ -164,12 +164,14 @@ impl OptimOptions {
 }
 
 /// One training step on inputs `x` and next characters `y` `(batch, seq_len)`, from `state`
-/// (zeros if `None`): the mean cross entropy of every next character, its gradients, clipped to
+/// (zeros if `None`): the mean cross entropy of every next character, its gradients (averaged
+/// over the ranks by `average_gradients` in a process group), clipped to
 /// `clip` (if positive), and the optimizer's update. Returns the loss and the state after the
 /// window, cut from the graph (truncated back-propagation through time).
 pub(super) fn train_step(
     model: &CharModel,
     optimizer: &mut dyn Optimizer,
+    average_gradients: impl FnOnce() -> Result<()>,
     clip: f64,
     (x, y): (&Tensor, &Tensor),
     state: Option<&RecurrentState>,
@@ -179,6 +181,7 @@ pub(super) fn train_step(
     let loss = criterion.forward(&logits.f_view([-1, model.vocab_size])?, &y.f_reshape([-1])?)?;
     optimizer.zero_grad();
     loss.f_backward()?;
+    average_gradients()?;
     if clip > 0.0 {
         let _total_norm = clip_grad_norm_(optimizer.params(), clip)?;
     }

@@ -7,6 +7,7 @@
 //! Sampling puts the generators back as they were, so it never changes the training.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -14,8 +15,9 @@ use anyhow::{Context, Result};
 use tch::nn::VarStore;
 use tch::{Device, Tensor};
 
-use super::checkpoint::{Checkpoint, CheckpointState, step_dir_name};
+use super::checkpoint::{Checkpoint, CheckpointState};
 use super::corpus::{Batches, Batching, Corpus, StreamPosition, Vocabulary, read_text};
+use super::data_parallel::Shard;
 use super::evaluate::{Evaluation, evaluate};
 use super::history::History;
 use super::model::CharModel;
@@ -25,6 +27,7 @@ use super::rng::{restore_rng_states, rng_states};
 use super::run_config::{RunConfig, TextRecord};
 use super::run_dir::{self, Saver, Trained};
 use super::sample::{SampleOptions, sample};
+use crate::distributed::ProcessGroup;
 use crate::nn::RecurrentState;
 use crate::optim::{LrScheduler, Optimizer};
 use crate::options::{Domain, OptionError, Overrides, option_group};
@@ -74,25 +77,28 @@ pub const SAMPLE_LENGTH: usize = 200;
 pub const SAMPLE_TEMPERATURE: f64 = 0.8;
 
 /// A training run to make: the options given (the rest take their defaults, or a resumed
-/// run's values), its folder, whether to continue the run there, and the device.
+/// run's values), its folder, whether to continue the run there, the device, and the process
+/// group it is shared with, if any (data-parallel, as PyTorch's DDP: every rank calls
+/// [`train`] with the same job; see [`crate::distributed`]).
 ///
 /// ```
 /// use tch_rnn::options::Overrides;
 /// let job = tch_rnn::charlm::TrainJob::new("runs/example".into()).given(Overrides::default().set("hidden", 128));
-/// assert!(!job.resume && job.device == tch::Device::Cpu);
+/// assert!(!job.resume && job.device == tch::Device::Cpu && job.group.is_none());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct TrainJob {
     pub given: Overrides,
     pub out: PathBuf,
     pub resume: bool,
     pub device: Device,
+    pub group: Option<Arc<ProcessGroup>>,
 }
 
 impl TrainJob {
     /// A new run with every default, in `out`, on the CPU.
     pub fn new(out: PathBuf) -> Self {
-        TrainJob { given: Overrides::default(), out, resume: false, device: Device::Cpu }
+        TrainJob { given: Overrides::default(), out, resume: false, device: Device::Cpu, group: None }
     }
 
     /// This job with `given` options.
@@ -111,7 +117,7 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(job: &TrainJob) -> Result<Self> {
+    fn new(job: &TrainJob, shard: &Shard) -> Result<Self> {
         let resumed = if job.resume {
             run_dir::prepare(&job.out, true)?;
             Some(Checkpoint::open(&job.out).context("resume")?)
@@ -144,7 +150,8 @@ impl Setup {
                 Corpus::with_validation_text(&text, &validation, config.data.seq_len, vocab)?
             }
         };
-        if resumed.is_none() {
+        shard.check_batch(config.data.batch)?;
+        if resumed.is_none() && shard.is_leader() {
             // Only now, every option and text checked: a refused run leaves nothing behind.
             run_dir::prepare(&job.out, false)?;
         }
@@ -163,12 +170,15 @@ struct Progress {
     validation: Option<Evaluation>,
     history: History,
     last_checkpoint: PathBuf,
+    /// The step of the last checkpoint (the same on every rank; only rank 0 writes it).
+    saved_at: Option<i64>,
     step_seconds: f64,
     /// Steps taken by this process (not counting a resumed run's earlier ones).
     steps_taken: i64,
     /// Evaluations since the best validation loss (for `patience`).
     since_best: i64,
-    /// With `--batching streams`: where the streams stand, and the state they carry.
+    /// With `--batching streams`: where the streams stand, and the state they carry (this
+    /// rank's share of the streams).
     position: Option<StreamPosition>,
     carry: Option<RecurrentState>,
     /// The last training losses, for the running mean shown.
@@ -176,8 +186,9 @@ struct Progress {
 }
 
 impl Progress {
-    /// A resumed run's progress: its step, best loss, history and checkpoint.
-    fn resumed(checkpoint: &Checkpoint, out: &std::path::Path, total_steps: i64, device: Device) -> Result<Self> {
+    /// A resumed run's progress: its step, best loss, history and checkpoint, and this rank's
+    /// share of the state its streams carry.
+    fn resumed(checkpoint: &Checkpoint, out: &std::path::Path, total_steps: i64, device: Device, shard: &Shard) -> Result<Self> {
         let step = checkpoint.state.step;
         if step >= total_steps {
             let message = format!("the run is already at step {step}; ask for more steps than {step}");
@@ -197,9 +208,10 @@ impl Progress {
             best: checkpoint.state.best_validation_loss,
             history,
             last_checkpoint: checkpoint.dir.clone(),
+            saved_at: Some(step),
             since_best,
             position: checkpoint.state.stream,
-            carry: checkpoint.carry(device)?,
+            carry: checkpoint.carry(device)?.map(|carry| shard.share_state(&carry)).transpose()?,
             ..Default::default()
         })
     }
@@ -238,31 +250,20 @@ impl Progress {
 /// Trains as `job` says, until the steps are done or `stop` is set (then it saves and returns
 /// [`Outcome::Interrupted`]), telling `reporter` how it goes. A loss that is not finite stops
 /// the run with an error and keeps the last checkpoint, which was saved before it.
+///
+/// In a process group (`job.group`), every rank runs this with the same job: each draws the
+/// same windows as the one-process run and trains on its contiguous share of them, gradients
+/// are averaged as DDP averages them, and rank 0 alone evaluates, writes and reports (give the
+/// others [`super::Quiet`]). A failure that one rank meets is said by that rank; the others
+/// return [`super::RankFailed`].
 pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> Result<Report> {
-    let setup = Setup::new(job)?;
-    let (config, corpus, device) = (&setup.config, &setup.corpus, job.device);
-
-    // The model and the optimizer, drawn from the seed as PyTorch draws them.
-    tch::manual_seed(config.run.seed);
-    let mut vs = VarStore::new(device);
-    let mut model = CharModel::new(&vs.root(), &config.model, corpus.vocab.len() as i64)?;
-    let (names, params): (Vec<String>, Vec<Tensor>) = model.named_parameters().into_iter().unzip();
-    let mut optimizer = config.optim.optimizer(params)?;
-    let evaluations = (setup.total_steps + config.run.eval_every - 1) / config.run.eval_every;
-    let mut scheduler = config.optim.scheduler(optimizer.as_mut(), evaluations)?;
-    let mut progress = Progress::default();
-    if let Some(checkpoint) = &setup.resumed {
-        progress = Progress::resumed(checkpoint, &job.out, setup.total_steps, device)?;
-        checkpoint.load_weights(&mut vs)?;
-        checkpoint.restore_optimizer(optimizer.as_mut(), &names)?;
-        if let Some(scheduler) = scheduler.as_deref_mut() {
-            checkpoint.restore_scheduler(scheduler)?;
-        }
-        let states: Vec<(String, Tensor)> = checkpoint.rng()?.into_iter().collect();
-        restore_rng_states(&states, device)?;
-    }
-    let saver = Saver { out: &job.out, config, vocab: &corpus.vocab, names: &names, device };
-    let mut run = Loop { setup: &setup, saver, device, stop, optimizer, scheduler };
+    let mut shard = Shard::new(job.group.clone());
+    let started = shard.agree(Started::new(job, &shard))?;
+    let Started { setup, vs, mut model, names, optimizer, scheduler, mut progress } = started;
+    shard.wrap(optimizer.params())?;
+    let (config, device) = (&setup.config, job.device);
+    let saver = Saver { out: &job.out, config, vocab: &setup.corpus.vocab, names: &names, device };
+    let mut run = Loop { setup: &setup, saver, device, stop, optimizer, scheduler, shard };
 
     reporter.start(progress.step, setup.total_steps);
     let started = Instant::now();
@@ -281,6 +282,44 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     })
 }
 
+/// A run ready for its first step: the setup, the model and the optimizer drawn from the seed
+/// as PyTorch draws them, and, when resuming, everything restored from the checkpoint.
+struct Started {
+    setup: Setup,
+    vs: VarStore,
+    model: CharModel,
+    names: Vec<String>,
+    optimizer: Box<dyn Optimizer>,
+    scheduler: Option<Box<dyn LrScheduler>>,
+    progress: Progress,
+}
+
+impl Started {
+    fn new(job: &TrainJob, shard: &Shard) -> Result<Self> {
+        let setup = Setup::new(job, shard)?;
+        let (config, device) = (&setup.config, job.device);
+        tch::manual_seed(config.run.seed);
+        let mut vs = VarStore::new(device);
+        let model = CharModel::new(&vs.root(), &config.model, setup.corpus.vocab.len() as i64)?;
+        let (names, params): (Vec<String>, Vec<Tensor>) = model.named_parameters().into_iter().unzip();
+        let mut optimizer = config.optim.optimizer(params)?;
+        let evaluations = (setup.total_steps + config.run.eval_every - 1) / config.run.eval_every;
+        let mut scheduler = config.optim.scheduler(optimizer.as_mut(), evaluations)?;
+        let mut progress = Progress::default();
+        if let Some(checkpoint) = &setup.resumed {
+            progress = Progress::resumed(checkpoint, &job.out, setup.total_steps, device, shard)?;
+            checkpoint.load_weights(&mut vs)?;
+            checkpoint.restore_optimizer(optimizer.as_mut(), &names)?;
+            if let Some(scheduler) = scheduler.as_deref_mut() {
+                checkpoint.restore_scheduler(scheduler)?;
+            }
+            let states: Vec<(String, Tensor)> = checkpoint.rng()?.into_iter().collect();
+            restore_rng_states(&states, device)?;
+        }
+        Ok(Started { setup, vs, model, names, optimizer, scheduler, progress })
+    }
+}
+
 /// The training loop and what it needs.
 struct Loop<'a> {
     setup: &'a Setup,
@@ -289,6 +328,7 @@ struct Loop<'a> {
     stop: &'a AtomicBool,
     optimizer: Box<dyn Optimizer>,
     scheduler: Option<Box<dyn LrScheduler>>,
+    shard: Shard,
 }
 
 impl Loop<'_> {
@@ -309,27 +349,36 @@ impl Loop<'_> {
             seq_len: data.seq_len,
             batching: data.batching,
         };
+        // In a group, the ranks agree after each step on whether to stop.
+        let mut stopping = false;
         loop {
             if progress.step >= total {
                 return Ok(Outcome::Finished);
             }
-            if self.stop.load(Ordering::SeqCst) {
+            if stopping || (self.shard.world() == 1 && self.stop.load(Ordering::SeqCst)) {
                 self.save_on_stop(vs, progress)?;
                 return Ok(Outcome::Interrupted);
             }
             let started = Instant::now();
             let (x, y) = batches.next(&mut progress.position, &mut progress.carry)?;
+            let (x, y) = (self.shard.share(&x, 0)?, self.shard.share(&y, 0)?);
             let (x, y) = (x.f_to_device(self.device)?, y.f_to_device(self.device)?);
             model.train(true);
-            let (loss, carry) = train_step(model, self.optimizer.as_mut(), clip, (&x, &y), progress.carry.as_ref())?;
+            let shard = &mut self.shard;
+            let batch = (&x, &y);
+            let average = || shard.average_gradients();
+            let (rank_loss, carry) =
+                train_step(model, self.optimizer.as_mut(), average, clip, batch, progress.carry.as_ref())?;
             if data.batching == Batching::Streams {
                 progress.carry = Some(carry);
             }
+            let loss;
+            (loss, stopping) = self.shard.mean_loss_and_stop(rank_loss, self.stop.load(Ordering::SeqCst))?;
             progress.step += 1;
             progress.steps_taken += 1;
             progress.step_seconds += started.elapsed().as_secs_f64();
             if !loss.is_finite() {
-                return Err(progress.diverged("training", loss));
+                return Err(self.shard.said_by_leader(progress.diverged("training", loss)));
             }
             let mean = progress.record(loss);
             reporter.step(progress.step, mean, data.batch * data.seq_len);
@@ -343,14 +392,14 @@ impl Loop<'_> {
                     return Ok(Outcome::Patience);
                 }
             }
-            if run.sample_every > 0 && progress.step % run.sample_every == 0 {
+            if run.sample_every > 0 && progress.step % run.sample_every == 0 && self.shard.is_leader() {
                 self.show_sample(model, progress.step, reporter)?;
             }
         }
     }
 
-    /// Measures the validation loss, steps the schedule with it, saves a checkpoint (the best
-    /// so far if it is) and says so.
+    /// Measures the validation loss (rank 0), steps the schedule with it, saves a checkpoint
+    /// (the best so far if it is) and says so.
     fn evaluate_and_save(
         &mut self,
         model: &mut CharModel,
@@ -358,46 +407,70 @@ impl Loop<'_> {
         progress: &mut Progress,
         reporter: &mut dyn Reporter,
     ) -> Result<()> {
+        let carry = self.shard.gather_state(progress.carry.as_ref())?;
         let data = &self.setup.config.data;
-        model.train(false);
-        let result = evaluate(model, &self.setup.corpus.validation, data.seq_len, data.batch, self.device)?;
-        if !result.loss.is_finite() {
-            return Err(progress.diverged("validation", result.loss));
+        let mut evaluation = None;
+        let measured = self.shard.is_leader().then(|| {
+            model.train(false);
+            let result = evaluate(model, &self.setup.corpus.validation, data.seq_len, data.batch, self.device);
+            result.map(|result| *evaluation.insert(result)).map(|result| result.loss)
+        });
+        let loss = self.shard.from_leader(measured)?;
+        if !loss.is_finite() {
+            return Err(self.shard.said_by_leader(progress.diverged("validation", loss)));
         }
-        progress.history.record_validation(progress.step, result.loss);
-        let is_best = progress.best.is_none_or(|b| result.loss < b);
+        progress.history.record_validation(progress.step, loss);
+        let is_best = progress.best.is_none_or(|b| loss < b);
         if is_best {
-            progress.best = Some(result.loss);
+            progress.best = Some(loss);
         }
         progress.since_best = if is_best { 0 } else { progress.since_best + 1 };
         if let Some(scheduler) = self.scheduler.as_deref_mut() {
-            scheduler.step_epoch(self.optimizer.as_mut(), result.loss)?;
+            scheduler.step_epoch(self.optimizer.as_mut(), loss)?;
         }
-        progress.last_checkpoint = self.save(vs, progress, Some(result.loss), is_best)?;
-        reporter.line(&format!(
-            "step {}: validation loss {:.4} ({:.3} bits per character){}",
-            progress.step,
-            result.loss,
-            result.bits_per_character(),
-            if is_best { ", the best so far" } else { "" }
-        ));
-        progress.validation = Some(result);
+        self.save(vs, progress, carry.as_ref(), Some(loss), is_best)?;
+        if let Some(result) = evaluation {
+            reporter.line(&format!(
+                "step {}: validation loss {:.4} ({:.3} bits per character){}",
+                progress.step,
+                result.loss,
+                result.bits_per_character(),
+                if is_best { ", the best so far" } else { "" }
+            ));
+            progress.validation = Some(result);
+        }
         Ok(())
     }
 
     /// Saves the current step, unless its checkpoint was just written.
     fn save_on_stop(&self, vs: &VarStore, progress: &mut Progress) -> Result<()> {
-        if progress.last_checkpoint.file_name() != Some(step_dir_name(progress.step).as_ref()) {
-            progress.last_checkpoint = self.save(vs, progress, None, false)?;
+        if progress.saved_at != Some(progress.step) {
+            let carry = self.shard.gather_state(progress.carry.as_ref())?;
+            self.save(vs, progress, carry.as_ref(), None, false)?;
         }
         Ok(())
     }
 
-    /// A checkpoint of the model, the optimizer and the scheduler as they are.
-    fn save(&self, vs: &VarStore, progress: &Progress, validation_loss: Option<f64>, is_best: bool) -> Result<PathBuf> {
-        let (scheduler, carry) = (self.scheduler.as_deref(), progress.carry.as_ref());
-        let trained = Trained { vs, optimizer: self.optimizer.as_ref(), scheduler, carry };
-        self.saver.save(trained, progress.state(validation_loss), is_best, &progress.history)
+    /// A checkpoint of the model, the optimizer, the scheduler and the streams' state
+    /// (`carry`, every rank's) as they are: rank 0 writes it while the others wait for its word.
+    fn save(
+        &self,
+        vs: &VarStore,
+        progress: &mut Progress,
+        carry: Option<&RecurrentState>,
+        validation_loss: Option<f64>,
+        is_best: bool,
+    ) -> Result<()> {
+        let written = self.shard.is_leader().then(|| {
+            let scheduler = self.scheduler.as_deref();
+            let trained = Trained { vs, optimizer: self.optimizer.as_ref(), scheduler, carry };
+            self.saver.save(trained, progress.state(validation_loss), is_best, &progress.history)
+        });
+        if let Some(dir) = self.shard.leader_done(written)? {
+            progress.last_checkpoint = dir;
+        }
+        progress.saved_at = Some(progress.step);
+        Ok(())
     }
 
     /// Shows a sample, putting the generators back as they were so that training is unchanged.

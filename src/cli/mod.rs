@@ -10,6 +10,7 @@ mod eval;
 pub mod options;
 pub mod program;
 pub mod progress;
+pub mod ranks;
 mod sample;
 mod train;
 pub mod tutorial;
@@ -76,6 +77,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Done::Success) => ExitCode::SUCCESS,
         Ok(Done::Interrupted) => ExitCode::from(130),
+        // Another rank failed and said why: this one stops without repeating it.
+        Err(e) if e.chain().any(|cause| cause.is::<crate::charlm::RankFailed>()) => ExitCode::FAILURE,
         Err(e) => program::fail_with(&e, options::tell),
     }
 }

@@ -1,6 +1,6 @@
 //! `tch-rnn train`: every option of the run's groups (each flag derived from its field, see
-//! [`super::options`]), the device, the run's folder, and Ctrl-C / SIGTERM turned into "save a
-//! checkpoint and stop".
+//! [`super::options`]), the device, the run's folder, the ranks ([`super::ranks`]), and
+//! Ctrl-C / SIGTERM turned into "save a checkpoint and stop".
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +13,8 @@ use super::device::DeviceArgs;
 use super::options::GivenOptions;
 use super::program::{note, write_stdout};
 use super::progress::{Progress, format_duration};
-use crate::charlm::{Outcome, TrainJob, train};
+use super::ranks::{RankArgs, launch};
+use crate::charlm::{Outcome, Quiet, Reporter, TrainJob, train};
 
 #[derive(Args, Debug)]
 #[command(
@@ -27,6 +28,8 @@ pub(crate) struct TrainArgs {
     options: GivenOptions,
     #[command(flatten)]
     device: DeviceArgs,
+    #[command(flatten)]
+    ranks: RankArgs,
     /// The run's folder: checkpoints (latest, best), history.csv, loss.png.
     #[arg(long, value_name = "DIR", default_value = "runs/char-model")]
     out: PathBuf,
@@ -39,8 +42,18 @@ pub(crate) struct TrainArgs {
 static STOP: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn run(args: TrainArgs) -> Result<Done> {
+    if let Some(nproc) = args.ranks.nproc {
+        return launch(nproc, args.device.threads, args.ranks.timeout);
+    }
     // The device first: nothing may ask libtorch about CUDA before it is loaded.
     let device = args.device.resolve()?;
+    let group = args.ranks.join()?;
+    // A rank on a GPU machine takes the GPU of its LOCAL_RANK, as torchrun's ranks do.
+    let device = match (&group, device) {
+        (Some(group), tch::Device::Cuda(0)) => tch::Device::Cuda(group.local_rank() % tch::Cuda::device_count() as usize),
+        _ => device,
+    };
+    let leader = group.as_ref().is_none_or(|group| group.rank() == 0);
     ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             note("tch-rnn: stopping now, without saving");
@@ -49,8 +62,17 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
         note("tch-rnn: stopping after this step, saving a checkpoint (again to stop at once)");
     })
     .context("cannot handle Ctrl-C")?;
-    let job = TrainJob { given: args.options.0, out: args.out, resume: args.resume, device };
-    let report = train(&job, &mut Progress::default(), &STOP).context("train")?;
+    let job = TrainJob { given: args.options.0, out: args.out, resume: args.resume, device, group };
+    let (mut progress, mut quiet) = (Progress::default(), Quiet);
+    let reporter: &mut dyn Reporter = if leader { &mut progress } else { &mut quiet };
+    let report = train(&job, reporter, &STOP).context("train")?;
+    let done = match report.outcome {
+        Outcome::Finished | Outcome::Patience => Done::Success,
+        Outcome::Interrupted => Done::Interrupted,
+    };
+    if !leader {
+        return Ok(done);
+    }
     let validation = report.validation.map_or(String::new(), |v| {
         format!(": validation loss {:.4} ({:.3} bits per character)", v.loss, v.bits_per_character())
     });
@@ -70,8 +92,5 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
         report.chars_per_second,
         report.checkpoint.display()
     ))?;
-    Ok(match report.outcome {
-        Outcome::Finished | Outcome::Patience => Done::Success,
-        Outcome::Interrupted => Done::Interrupted,
-    })
+    Ok(done)
 }

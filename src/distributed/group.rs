@@ -281,6 +281,14 @@ impl ProcessGroup {
     }
 }
 
+impl std::fmt::Debug for ProcessGroup {
+    /// The rank, the world and the meeting point.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (addr, port) = (&self.config.master_addr, self.config.master_port);
+        write!(f, "ProcessGroup(rank {} of {} at {addr}:{port})", self.rank(), self.world_size())
+    }
+}
+
 /// The failure of joining a group: the store or the peers never came within the timeout,
 /// the address could not be used, or this build cannot do it.
 fn joining_failure(config: &GroupConfig, message: &str) -> Failure {

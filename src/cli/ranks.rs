@@ -1,0 +1,172 @@
+//! How one `tch-rnn train` becomes many: `--nproc N` starts N local ranks of itself, as
+//! `torchrun --nproc-per-node N` would, and watches them; a rank started by a launcher (torchrun's
+//! environment: `RANK`, `WORLD_SIZE`, `MASTER_ADDR`, `MASTER_PORT`) joins its process group.
+
+use std::ffi::OsString;
+use std::process::{Child, Command, ExitStatus};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::Done;
+use super::program::note;
+use crate::charlm::RankFailed;
+use crate::distributed::{GroupConfig, ProcessGroup};
+
+/// `--nproc` and `--timeout`: data-parallel training on this machine, and how long any rank
+/// waits for the others.
+///
+/// ```
+/// use clap::Parser;
+/// #[derive(Parser)]
+/// struct Cli { #[command(flatten)] ranks: tch_rnn::cli::ranks::RankArgs }
+/// let cli = Cli::parse_from(["prog", "--nproc", "4"]);
+/// assert_eq!((cli.ranks.nproc, cli.ranks.timeout), (Some(4), 1800));
+/// ```
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct RankArgs {
+    /// Train data-parallel in N local processes (Gloo), each on its contiguous share of every
+    /// --batch, with the threads divided among them unless --threads says otherwise. Under
+    /// torchrun, leave it out: torchrun's environment is enough.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub nproc: Option<u16>,
+    /// Seconds a rank waits for the others (joining, and each exchange) before failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+impl RankArgs {
+    /// The group this process is a rank of: the one torchrun's environment describes
+    /// (`RANK` and `WORLD_SIZE` set), or none.
+    pub fn join(&self) -> Result<Option<Arc<ProcessGroup>>> {
+        if std::env::var_os("RANK").is_none() || std::env::var_os("WORLD_SIZE").is_none() {
+            return Ok(None);
+        }
+        let config = GroupConfig::from_env(Duration::from_secs(self.timeout))?;
+        Ok(Some(Arc::new(ProcessGroup::new(config)?)))
+    }
+}
+
+/// Starts `nproc` ranks of this very command line (without `--nproc`) on a free loopback
+/// port, each with its share of the cores as `--threads` unless `threads` is given, and waits
+/// for them. Ctrl-C or SIGTERM is passed on to every rank as SIGTERM (they save and stop); a
+/// rank that dies takes the others down within `timeout`, and the launcher says which.
+pub(crate) fn launch(nproc: u16, threads: Option<i32>, timeout: u64) -> Result<Done> {
+    crate::ffi::distributed::check_available().map_err(|missing| anyhow::anyhow!("--nproc: {missing}"))?;
+    if std::env::var_os("RANK").is_some() {
+        bail!("--nproc: this process is already a rank (RANK is set): a launcher started it; leave --nproc out");
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = threads.unwrap_or((cores / usize::from(nproc)).max(1) as i32);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let args = worker_args(std::env::args_os().skip(1).collect(), threads);
+    let mut ranks = Vec::new();
+    for rank in 0..usize::from(nproc) {
+        ranks.push(start(&args, rank, usize::from(nproc), port).with_context(|| format!("cannot start rank {rank}"))?);
+    }
+    let pids: Vec<i32> = ranks.iter().map(|child| child.id() as i32).collect();
+    ctrlc::set_handler(move || {
+        for &pid in &pids {
+            // SAFETY: kill(2) with a pid this process started and a valid signal number.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    })
+    .context("cannot handle Ctrl-C")?;
+    supervise(ranks, Duration::from_secs(timeout))
+}
+
+/// This command line for a rank: without `--nproc`, with `--threads`.
+fn worker_args(args: Vec<OsString>, threads: i32) -> Vec<OsString> {
+    let mut kept = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--nproc" {
+            args.next();
+        } else if !arg.to_string_lossy().starts_with("--nproc=") {
+            kept.push(arg);
+        }
+    }
+    if !kept.iter().any(|a| a == "--threads" || a.to_string_lossy().starts_with("--threads=")) {
+        kept.extend(["--threads".into(), threads.to_string().into()]);
+    }
+    kept
+}
+
+/// Rank `rank` of `world`, meeting on 127.0.0.1:`port`, in its own process group (Ctrl-C
+/// reaches it through the launcher) and told SIGTERM if the launcher dies.
+fn start(args: &[OsString], rank: usize, world: usize, port: u16) -> Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(args)
+        .env("MASTER_ADDR", "127.0.0.1")
+        .env("MASTER_PORT", port.to_string())
+        .env("RANK", rank.to_string())
+        .env("LOCAL_RANK", rank.to_string())
+        .env("WORLD_SIZE", world.to_string())
+        .env("LOCAL_WORLD_SIZE", world.to_string())
+        .env_remove("TORCHELASTIC_USE_AGENT_STORE")
+        .process_group(0);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(2) is async-signal-safe, as a pre_exec hook requires.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Ok(command.spawn()?)
+}
+
+/// Waits for every rank. After the first failure the others have `timeout` (they normally
+/// fail within milliseconds: their peer is gone), then are killed. The result: success if all
+/// succeeded, interrupted if they were stopped; else the first failure, said in one line if the
+/// rank could not say it itself (it was killed by a signal).
+fn supervise(mut ranks: Vec<Child>, timeout: Duration) -> Result<Done> {
+    let mut ended: Vec<Option<ExitStatus>> = vec![None; ranks.len()];
+    let mut first_failure: Option<(usize, ExitStatus, Instant)> = None;
+    while ended.iter().any(Option::is_none) {
+        for (rank, child) in ranks.iter_mut().enumerate() {
+            if ended[rank].is_none() {
+                ended[rank] = child.try_wait().context("cannot wait for a rank")?;
+            }
+            if let Some(status) = ended[rank].filter(|s| !ok(s)) {
+                first_failure.get_or_insert((rank, status, Instant::now()));
+            }
+        }
+        if let Some((failed, _, _)) = first_failure.filter(|(_, _, at)| at.elapsed() > timeout) {
+            for (rank, child) in ranks.iter_mut().enumerate() {
+                if ended[rank].is_some() {
+                    continue;
+                }
+                note(&format!("tch-rnn train: rank {rank} did not stop within {timeout:?} of rank {failed}'s end: killed"));
+                let _ = child.kill();
+                ended[rank] = child.wait().ok();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    match first_failure {
+        None if ended.iter().flatten().all(ExitStatus::success) => Ok(Done::Success),
+        None => Ok(Done::Interrupted),
+        Some((rank, status, _)) => Err(lost(rank, status)),
+    }
+}
+
+/// Whether a rank ended well: done, or stopped after saving (exit code 130).
+fn ok(status: &ExitStatus) -> bool {
+    status.success() || status.code() == Some(130)
+}
+
+/// The launcher's error for rank `rank` ending with `status`: a line if a signal killed it;
+/// otherwise the rank said why itself, and [`RankFailed`] keeps the launcher quiet.
+fn lost(rank: usize, status: ExitStatus) -> anyhow::Error {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => anyhow::anyhow!("rank {rank} was killed by signal {signal}; the other ranks stopped"),
+        None => RankFailed { rank }.into(),
+    }
+}
