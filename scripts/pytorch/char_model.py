@@ -157,7 +157,9 @@ class Ranks:
         return word[0].item()
 
     def finish(self):
+        """Every rank done before any leaves (rank 0 may host the store), then the group ends."""
         if self.distributed:
+            self.dist.barrier()
             self.dist.destroy_process_group()
 
 

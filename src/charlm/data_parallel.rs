@@ -129,7 +129,9 @@ impl Shard {
 
     /// Every rank's streams put together (rank order), from each rank's share.
     pub(super) fn gather_state(&self, state: Option<&RecurrentState>) -> Result<Option<RecurrentState>> {
-        let (Some(_), Some(state)) = (&self.group, state) else { return Ok(state.map(|s| s.map(Tensor::shallow_clone))) };
+        let (Some(_), Some(state)) = (&self.group, state) else {
+            return Ok(state.map(|s| s.map(Tensor::shallow_clone)));
+        };
         Ok(Some(match state {
             RecurrentState::Hidden(h) => RecurrentState::Hidden(self.gather(h)?),
             RecurrentState::HiddenAndCell(h, c) => RecurrentState::HiddenAndCell(self.gather(h)?, self.gather(c)?),
@@ -175,6 +177,12 @@ impl Shard {
         let mut kept = None;
         self.from_leader(result.map(|r| r.map(|value| kept = Some(value)).map(|()| 0.0)))?;
         Ok(kept)
+    }
+
+    /// Waits until every rank is done, so that none leaves while another still needs it (rank
+    /// 0 may host the store).
+    pub(super) fn finish(&self) -> Result<()> {
+        self.group.as_ref().map_or(Ok(()), |group| group.barrier())
     }
 
     /// An error every rank meets alike (a loss that is not a number): rank 0 says it, the

@@ -188,7 +188,13 @@ struct Progress {
 impl Progress {
     /// A resumed run's progress: its step, best loss, history and checkpoint, and this rank's
     /// share of the state its streams carry.
-    fn resumed(checkpoint: &Checkpoint, out: &std::path::Path, total_steps: i64, device: Device, shard: &Shard) -> Result<Self> {
+    fn resumed(
+        checkpoint: &Checkpoint,
+        out: &std::path::Path,
+        total_steps: i64,
+        device: Device,
+        shard: &Shard,
+    ) -> Result<Self> {
         let step = checkpoint.state.step;
         if step >= total_steps {
             let message = format!("the run is already at step {step}; ask for more steps than {step}");
@@ -269,6 +275,7 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     let started = Instant::now();
     let outcome = run.steps(&mut model, &vs, &mut progress, reporter);
     reporter.finish();
+    let outcome = outcome.and_then(|outcome| run.shard.finish().map(|()| outcome));
     let chars_per_step = (config.data.batch * config.data.seq_len) as f64;
     let best = std::fs::canonicalize(job.out.join("best")).ok().zip(progress.best);
     Ok(Report {

@@ -142,7 +142,9 @@ fn supervise(mut ranks: Vec<Child>, timeout: Duration) -> Result<Done> {
                 if ended[rank].is_some() {
                     continue;
                 }
-                note(&format!("tch-rnn train: rank {rank} did not stop within {timeout:?} of rank {failed}'s end: killed"));
+                note(&format!(
+                    "tch-rnn train: rank {rank} did not stop within {timeout:?} of rank {failed}'s end: killed"
+                ));
                 let _ = child.kill();
                 ended[rank] = child.wait().ok();
             }

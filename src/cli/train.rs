@@ -50,7 +50,9 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
     let group = args.ranks.join()?;
     // A rank on a GPU machine takes the GPU of its LOCAL_RANK, as torchrun's ranks do.
     let device = match (&group, device) {
-        (Some(group), tch::Device::Cuda(0)) => tch::Device::Cuda(group.local_rank() % tch::Cuda::device_count() as usize),
+        (Some(group), tch::Device::Cuda(0)) => {
+            tch::Device::Cuda(group.local_rank() % tch::Cuda::device_count() as usize)
+        }
         _ => device,
     };
     let leader = group.as_ref().is_none_or(|group| group.rank() == 0);
