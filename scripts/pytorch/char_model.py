@@ -148,7 +148,7 @@ class Ranks:
             gathered.append(torch.cat(shares, 1))
         return tuple(gathered) if isinstance(carry, tuple) else gathered[0]
 
-    def from_leader(self, value=0.0):
+    def leader_value(self, value=0.0):
         """Rank 0's value on every rank (rank 0's word: [value, failed])."""
         if not self.distributed:
             return value
@@ -371,7 +371,7 @@ def train(args):
         if step % args.eval_every == 0 or step == args.steps:
             model.eval()
             carried = ranks.gather(carry)
-            validation_loss = ranks.from_leader(
+            validation_loss = ranks.leader_value(
                 evaluate(model, validation_data, args.seq_len, args.batch) if ranks.rank == 0 else 0.0)
             is_best = best is None or validation_loss < best
             best = validation_loss if is_best else best
@@ -384,7 +384,7 @@ def train(args):
             if ranks.rank == 0:
                 save_checkpoint(run, config, vocab, model, optimizer, scheduler, names, step, validation_loss, best,
                                 is_best, position, carried)
-            ranks.from_leader()
+            ranks.leader_value()
             validation = repr(validation_loss)
         history.append(f"{step},{value!r},{validation}")
         if stop:

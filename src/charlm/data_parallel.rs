@@ -152,7 +152,7 @@ impl Shard {
 
     /// Rank 0's `value` on every rank (the others pass `None` and wait for it). When rank 0
     /// failed, it returns its error and the others [`RankFailed`].
-    pub(super) fn from_leader(&self, value: Option<Result<f64>>) -> Result<f64> {
+    pub(super) fn leader_value(&self, value: Option<Result<f64>>) -> Result<f64> {
         let Some(group) = &self.group else {
             return value.unwrap_or_else(|| bail!("a run of one process is its own rank 0"));
         };
@@ -175,7 +175,7 @@ impl Shard {
     /// rank knows that it worked.
     pub(super) fn leader_done<T>(&self, result: Option<Result<T>>) -> Result<Option<T>> {
         let mut kept = None;
-        self.from_leader(result.map(|r| r.map(|value| kept = Some(value)).map(|()| 0.0)))?;
+        self.leader_value(result.map(|r| r.map(|value| kept = Some(value)).map(|()| 0.0)))?;
         Ok(kept)
     }
 

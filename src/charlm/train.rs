@@ -422,7 +422,7 @@ impl Loop<'_> {
             let result = evaluate(model, &self.setup.corpus.validation, data.seq_len, data.batch, self.device);
             result.map(|result| *evaluation.insert(result)).map(|result| result.loss)
         });
-        let loss = self.shard.from_leader(measured)?;
+        let loss = self.shard.leader_value(measured)?;
         if !loss.is_finite() {
             return Err(self.shard.said_by_leader(progress.diverged("validation", loss)));
         }
