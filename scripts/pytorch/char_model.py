@@ -111,6 +111,9 @@ class Ranks:
     def __init__(self, timeout):
         self.distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
         self.rank, self.world = 0, 1
+        # Seconds in the loss exchange (DDP's gradient exchange overlaps the backward pass here
+        # and is not timed).
+        self.exchanging = 0.0
         if self.distributed:
             import torch.distributed as dist
             self.dist = dist
@@ -133,7 +136,9 @@ class Ranks:
         if not self.distributed:
             return loss
         word = torch.tensor([loss / self.world, 0.0], dtype=torch.float64)
+        started = time.perf_counter()
         self.dist.all_reduce(word)
+        self.exchanging += time.perf_counter() - started
         return word[0].item()
 
     def gather(self, carry):
@@ -156,9 +161,13 @@ class Ranks:
         self.dist.broadcast(word, 0)
         return word[0].item()
 
-    def finish(self):
-        """Every rank done before any leaves (rank 0 may host the store), then the group ends."""
+    def finish(self, step_seconds):
+        """Each rank's share of its step time spent exchanging, then every rank done before any
+        leaves (rank 0 may host the store), and the group ends."""
         if self.distributed:
+            shares = torch.zeros(self.world, dtype=torch.float64)
+            shares[self.rank] = self.exchanging / max(step_seconds, 1e-9)
+            self.dist.all_reduce(shares)
             self.dist.barrier()
             self.dist.destroy_process_group()
 
@@ -389,7 +398,7 @@ def train(args):
         history.append(f"{step},{value!r},{validation}")
         if stop:
             break
-    ranks.finish()
+    ranks.finish(step_seconds)
     if ranks.rank != 0:
         return None
     (run / "history.csv").write_text("\n".join(history) + "\n")

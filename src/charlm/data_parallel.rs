@@ -8,10 +8,12 @@
 //! start, one allreduce of who failed to set up, then DDP's parameter check and broadcast;
 //! each step, DDP's gradient buckets and one allreduce of `[loss / world, stop]`; at each
 //! checkpoint, one broadcast per rank of its streams' state (with `--batching streams`), then
-//! rank 0's broadcast of `[validation loss, failed]` and of whether its save worked.
+//! rank 0's broadcast of `[validation loss, failed]` and of whether its save worked; at the
+//! end, an allreduce of each rank's share of its step time spent exchanging, and a barrier.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use tch::{Kind, Tensor};
@@ -42,11 +44,13 @@ impl std::error::Error for RankFailed {}
 pub(super) struct Shard {
     group: Option<Arc<ProcessGroup>>,
     ddp: Option<DistributedDataParallel>,
+    /// Time spent in the gradient and loss exchanges.
+    exchanging: Duration,
 }
 
 impl Shard {
     pub(super) fn new(group: Option<Arc<ProcessGroup>>) -> Self {
-        Shard { group, ddp: None }
+        Shard { group, ddp: None, exchanging: Duration::ZERO }
     }
 
     pub(super) fn rank(&self) -> usize {
@@ -98,7 +102,10 @@ impl Shard {
 
     /// DDP's gradient averaging, after the backward pass.
     pub(super) fn average_gradients(&mut self) -> Result<()> {
-        self.ddp.as_mut().map_or(Ok(()), DistributedDataParallel::average_gradients)
+        let started = Instant::now();
+        let averaged = self.ddp.as_mut().map_or(Ok(()), DistributedDataParallel::average_gradients);
+        self.exchanging += started.elapsed();
+        averaged
     }
 
     /// This rank's contiguous share of `t`'s rows along `dim` (all of them alone).
@@ -119,10 +126,12 @@ impl Shard {
 
     /// The mean of the ranks' losses (summed as `loss / world`), and whether any rank was
     /// asked to stop.
-    pub(super) fn mean_loss_and_stop(&self, loss: f64, stop: bool) -> Result<(f64, bool)> {
+    pub(super) fn mean_loss_and_stop(&mut self, loss: f64, stop: bool) -> Result<(f64, bool)> {
         let Some(group) = &self.group else { return Ok((loss, stop)) };
         let values = Tensor::from_slice(&[loss / self.world() as f64, f64::from(u8::from(stop))]);
+        let started = Instant::now();
         group.allreduce(&[values.shallow_clone()])?;
+        self.exchanging += started.elapsed();
         let values = Vec::<f64>::try_from(&values)?;
         Ok((values[0], values[1] != 0.0))
     }
@@ -179,10 +188,15 @@ impl Shard {
         Ok(kept)
     }
 
-    /// Waits until every rank is done, so that none leaves while another still needs it (rank
-    /// 0 may host the store).
-    pub(super) fn finish(&self) -> Result<()> {
-        self.group.as_ref().map_or(Ok(()), |group| group.barrier())
+    /// Each rank's share of its `step_seconds` spent exchanging (empty alone), then a barrier,
+    /// so that no rank leaves while another still needs it (rank 0 may host the store).
+    pub(super) fn finish(&self, step_seconds: f64) -> Result<Vec<f64>> {
+        let Some(group) = &self.group else { return Ok(Vec::new()) };
+        let shares = Tensor::zeros([self.world() as i64], (Kind::Double, tch::Device::Cpu));
+        let _ = shares.get(self.rank() as i64).fill_(self.exchanging.as_secs_f64() / step_seconds.max(1e-9));
+        group.allreduce(&[shares.shallow_clone()])?;
+        group.barrier()?;
+        Ok(Vec::<f64>::try_from(&shares)?)
     }
 
     /// An error every rank meets alike (a loss that is not a number): rank 0 says it, the

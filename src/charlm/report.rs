@@ -70,4 +70,7 @@ pub struct Report {
     /// Training characters per second of the training steps alone (not counting validation,
     /// checkpoints and samples).
     pub chars_per_second: f64,
+    /// In a process group, each rank's share of its training-step time spent in the gradient
+    /// and loss exchanges (communication, and waiting for slower ranks); empty alone.
+    pub exchange_share: Vec<f64>,
 }

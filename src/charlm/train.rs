@@ -275,7 +275,10 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
     let started = Instant::now();
     let outcome = run.steps(&mut model, &vs, &mut progress, reporter);
     reporter.finish();
-    let outcome = outcome.and_then(|outcome| run.shard.finish().map(|()| outcome));
+    let exchange_share = match &outcome {
+        Ok(_) => run.shard.finish(progress.step_seconds)?,
+        Err(_) => Vec::new(),
+    };
     let chars_per_step = (config.data.batch * config.data.seq_len) as f64;
     let best = std::fs::canonicalize(job.out.join("best")).ok().zip(progress.best);
     Ok(Report {
@@ -286,6 +289,7 @@ pub fn train(job: &TrainJob, reporter: &mut dyn Reporter, stop: &AtomicBool) -> 
         best,
         seconds: started.elapsed().as_secs_f64(),
         chars_per_second: progress.steps_taken as f64 * chars_per_step / progress.step_seconds.max(1e-9),
+        exchange_share,
     })
 }
 

@@ -87,8 +87,16 @@ pub(crate) fn run(args: TrainArgs) -> Result<Done> {
         .best
         .as_ref()
         .map_or(String::new(), |(dir, loss)| format!("; the best, validation loss {loss:.4}, is {}", dir.display()));
+    let ranks = match report.exchange_share.as_slice() {
+        [] => String::new(),
+        shares => format!(
+            ", {} ranks, exchanging {}% of the step time",
+            shares.len(),
+            shares.iter().map(|share| format!("{:.0}", share * 100.0)).collect::<Vec<_>>().join("/")
+        ),
+    };
     write_stdout(&format!(
-        "{what} step {} in {} ({:.0} chars/s){validation}; checkpoint {} (resume with --resume){best}\n",
+        "{what} step {} in {} ({:.0} chars/s{ranks}){validation}; checkpoint {} (resume with --resume){best}\n",
         report.step,
         format_duration(report.seconds),
         report.chars_per_second,
