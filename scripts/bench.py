@@ -12,7 +12,13 @@ times: on a noisy machine the least disturbed runs), and the peak resident memor
   sequence 64, forward + backward + Adam; and the LSTM's forward alone in eval mode;
 - W4: `tch-rnn train` at its defaults (and char_model.py's twin loop), in characters per
   second, and sampling from the default model, in characters per second;
-- W5: the peak resident memory of every process above (ru_maxrss).
+- W5: the peak resident memory of every process above (ru_maxrss);
+- W6: data-parallel training: `tch-rnn train --nproc N` against char_model.py under
+  `torchrun --nproc-per-node N`, N = 1, 2, 4, the default model and --batch (the global batch),
+  each rank with the cores divided among the ranks as threads (at least one), in steps per
+  second of the training steps (rank 0's clock); and, from tch-rnn's summary line, each rank's
+  share of the step time spent exchanging: the smallest is the allreduce itself (the last
+  rank to arrive waits least), the rest above it is waiting for slower ranks.
 
 Usage: scripts/bench.sh [--quick] [--reps N] [--threads N] [--json PATH] [--only NAME,...]
 (--quick: a subset, fewer repetitions, under two minutes). Writes the table and JSON to
@@ -23,9 +29,12 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,18 +63,28 @@ def run(command, env):
 
 
 class Workload:
-    def __init__(self, group, name, unit, rust, python=None, target=None, per_unit=None):
+    def __init__(self, group, name, unit, rust, python=None, target=None, per_unit=None, read=None):
         self.group, self.name, self.unit = group, name, unit
         self.rust, self.python, self.target = rust, python, target
         # How a run's result becomes the unit measured: the process's wall time, or the
         # worker's own timing of one unit, converted (e.g. to characters per second).
         self.per_unit = per_unit
+        # Or what a run printed, read into the unit measured (and, for W6, the exchange shares).
+        self.read = read
+        self.exchange = []
         self.results = {"rust": [], "pytorch": []}
         self.memory = {"rust": [], "pytorch": []}
 
     def measure(self, side, command, env):
-        wall, peak, stdout = run(command, env)
-        if self.per_unit is None:
+        out = tempfile.mkdtemp(prefix="tch-rnn-bench-")  # for the runs that write one (--out)
+        wall, peak, stdout = run([f"{out}/run" if part is None else part for part in command], env)
+        shutil.rmtree(out)
+        if self.read is not None:
+            value = self.read(stdout)
+            shares = re.search(r"exchanging ([0-9/]+)% of the step time", stdout)
+            if side == "rust" and shares:
+                self.exchange.append([float(x) / 100 for x in shares.group(1).split("/")])
+        elif self.per_unit is None:
             value = wall
         else:
             value = self.per_unit(json.loads(stdout.strip().splitlines()[-1])["seconds_per_unit"])
@@ -101,6 +120,28 @@ def workloads(quick: bool, threads: int, scale: float):
     args = ["sample", str(threads), str(scale)]
     w.append(Workload("W4", "sampling, default model", "chars/s", worker + args, py_worker + args, 0.5,
                       lambda s: 1 / s))
+    return w + data_parallel(threads, scale)
+
+
+def steps_per_second(stdout):
+    """Steps per second from the chars/s that `tch-rnn train` or char_model.py prints."""
+    chars = float(re.search(r"\(([0-9.]+) chars/s", stdout).group(1))
+    return chars / (64 * 32)
+
+
+def data_parallel(cores: int, scale: float):
+    """W6: N ranks of `tch-rnn train --nproc N` against `torchrun --nproc-per-node N`."""
+    steps = str(20 + round(80 * scale))
+    common = ["--steps", steps, "--eval-every", "1000000", "--text", str(ROOT / "data" / "shakespeare.txt")]
+    w = []
+    for nproc in [1, 2, 4]:
+        threads = str(max(1, cores // nproc))
+        rust = [str(ROOT / "target/release/tch-rnn"), "train", *common, "--sample-every", "0", "--nproc", str(nproc),
+                "--threads", threads, "--out", None]
+        torchrun = [str(PYTHON.with_name("torchrun")), "--nproc-per-node", str(nproc), "--standalone",
+                    "scripts/pytorch/char_model.py", "train", *common, "--threads", threads, "--out", None]
+        w.append(Workload("W6", f"{nproc} rank(s) x {threads} thread(s), default model, --batch 32", "steps/s",
+                          rust, torchrun, 1.0, read=steps_per_second))
     return w
 
 
@@ -114,13 +155,17 @@ def ratio(workload, pick=statistics.median):
     if not workload.results["pytorch"]:
         return None
     rust, pytorch = pick(workload.results["rust"]), pick(workload.results["pytorch"])
-    return pytorch / rust if workload.unit == "chars/s" else rust / pytorch
+    return pytorch / rust if is_rate(workload.unit) else rust / pytorch
 
 
 def best(values_and_unit):
     """The best run of a side: the shortest time, or the highest rate."""
     values, unit = values_and_unit
-    return max(values) if unit == "chars/s" else min(values)
+    return max(values) if is_rate(unit) else min(values)
+
+
+def is_rate(unit):
+    return unit.endswith("/s")
 
 
 def machine(threads: int) -> str:
@@ -139,6 +184,8 @@ def format_value(value, unit):
         return f"{value:.3f}"
     if unit == "ms":
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    if unit == "steps/s":
+        return f"{value:.2f}"
     return f"{value:,.0f}"
 
 
@@ -165,6 +212,15 @@ def table(ws, machine_line, reps):
         lines.append(f"| {w.group} | {w.name} | {w.unit} | {cells[0]} | {cells[1]} | "
                      f"{'' if r is None else f'{r:.3f}'} | {'' if r_best is None else f'{r_best:.3f}'} | {target} | "
                      f"{memory} |")
+    exchanges = [w for w in ws if w.exchange]
+    if exchanges:
+        lines += ["", "| W6, Rust | share of the step time exchanging, by rank (median run) | allreduce (least) | "
+                  "waiting (mean above the least) |", "|---|---|---|---|"]
+        for w in exchanges:
+            shares = [statistics.median(rank) for rank in zip(*w.exchange)]
+            least = min(shares)
+            waiting = statistics.mean(shares) - least
+            lines.append(f"| {w.name} | {' / '.join(f'{x:.0%}' for x in shares)} | {least:.0%} | {waiting:.0%} |")
     return "\n".join(lines)
 
 
@@ -175,6 +231,7 @@ def table_of(document):
         w = Workload(row["group"], row["workload"], row["unit"], None, True if row["pytorch"] else None, row["target"])
         w.results = {"rust": row["rust"], "pytorch": row["pytorch"]}
         w.memory = {side: row["peak_mib"].get(side, []) for side in ["rust", "pytorch"]}
+        w.exchange = row.get("exchange", [])
         ws.append(w)
     return table(ws, document["machine"], document["reps"])
 
@@ -216,7 +273,7 @@ def main():
     args.json.parent.mkdir(parents=True, exist_ok=True)
     rows = [{"group": w.group, "workload": w.name, "unit": w.unit, "rust": w.results["rust"],
              "pytorch": w.results["pytorch"], "ratio": ratio(w), "target": w.target,
-             "peak_mib": {s: w.memory[s] for s in w.memory if w.memory[s]}} for w in ws]
+             "peak_mib": {s: w.memory[s] for s in w.memory if w.memory[s]}, "exchange": w.exchange} for w in ws]
     document = {"machine": machine_line, "reps": reps, "quick": args.quick, "threads": args.threads,
                 "seconds": time.perf_counter() - started, "workloads": rows}
     tmp = args.json.with_suffix(".tmp")
