@@ -45,10 +45,9 @@ fi
 tch=$(tch_for "$version")
 [[ -n "$tch" ]] || fail "no tch binding here for libtorch $version (supported: $LIBTORCH_VERSIONS)"
 
-# The test binaries of the check: tests/NAME.rs -> bin/NAME. The distributed test joins here
-# once it exists (check/runner.py runs bin/distributed when the bundle has it).
+# The test binaries of the check: tests/NAME.rs -> bin/NAME. (The distributed part runs the
+# tch-rnn binary itself: `tch-rnn train --nproc 2 --device cuda`.)
 GPU_TESTS=(gpu_check)
-[[ -e "$root/tests/distributed.rs" ]] && GPU_TESTS+=(distributed)
 
 # Where to build: this checkout when its lock and its libtorch are that version, else a copy.
 cache=$(realpath -m "${TCH_RNN_CACHE:-$root/.cache}")

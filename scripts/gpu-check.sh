@@ -8,7 +8,11 @@
 #    assert_close's tolerance, with the count of bit-identical tensors;
 # 3. a short training run of the tutorial model (section 3.3) on the device, against the CPU;
 # 4. the device-mismatch errors (a CPU input to a module on the GPU);
-# 5. peak GPU memory of the Rust checks (nvidia-smi, sampled every 50 ms).
+# 5. peak GPU memory of the Rust checks (nvidia-smi, sampled every 50 ms);
+# 6. data-parallel training on the device: `tch-rnn train --nproc 1` (world size 1) and
+#    `--nproc 2` (2 ranks sharing GPU 0), both Gloo (CUDA tensors through Gloo's CUDA path; NCCL
+#    is not implemented, docs/distributed.md), against one process: the same losses within
+#    float tolerance, and each one's speed.
 # Takes a few minutes, most of it the first build. It needs this checkout, Rust and the network
 # (scripts/setup.sh); for a GPU machine without them, scripts/gpu-bundle.sh makes the same
 # checks (and more) into one archive that runs there with the machine's own PyTorch
@@ -56,4 +60,25 @@ if ((status != 0)); then
     echo "gpu-check: FAILED" >&2
     exit 1
 fi
+echo "gpu-check: data-parallel training on $device (Gloo)" >&2
+cargo build --release --quiet --bin tch-rnn
+train() {
+    target/release/tch-rnn train --device "$device" --steps 100 --eval-every 100 --sample-every 0 --batch 32 \
+        --out "$work/$1" "${@:2}" 2>"$work/$1.log" | tee "$work/$1.out" | sed "s/^/gpu-check $1: /" ||
+        { cat "$work/$1.log" >&2; echo "gpu-check: FAILED ($1)" >&2; exit 1; }
+}
+train one-process
+train nproc-1 --nproc 1
+train nproc-2 --nproc 2
+last_loss() { tail -1 "$work/$1/history.csv" | cut -d, -f2; }
+for run in nproc-1 nproc-2; do
+    .venv/bin/python - "$run" "$(last_loss "$run")" "$(last_loss one-process)" <<'EOF' ||
+import sys
+run, a, b = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+d = abs(a - b) / abs(b)
+print(f"gpu-check {run}: final training loss {a} against one process's {b}: {d:.1e} relative")
+sys.exit(d > 1e-3)
+EOF
+        { echo "gpu-check: FAILED ($run differs from one process)" >&2; exit 1; }
+done
 echo "gpu-check: all checks passed on $device"

@@ -21,8 +21,8 @@ Parts (in order; a part whose input failed is skipped, saying which):
   train_large_*    the same with a model and batch sized for a GPU (few steps on --cpu)
   sample_rust      tch-rnn sample speed (two lengths, so that start-up cancels out)
   sample_pytorch   char_model.py sample speed, the same way
-  distributed      the distributed test binary, when the bundle has one (bin/distributed);
-                   "absent" until then, which does not fail the check
+  distributed      tch-rnn train --nproc 2 on the device (2 Gloo ranks sharing its first GPU)
+                   against train_rust's one-process run
 """
 
 import argparse
@@ -339,7 +339,7 @@ print(json.dumps(d))
         common = ["--text", self.text, "--out", run, *options]
         if side == "rust":
             command = [self.tch_rnn, "train", *common, "--device", self.device, "--sample-every", "0"]
-            speed = r"\((\d+) chars/s\)"
+            speed = r"\((\d+) chars/s[,)]"
         else:
             command = [self.python, HERE / "check" / "on_device.py", self.device,
                        HERE / "scripts" / "pytorch" / "char_model.py", "train", *common]
@@ -397,20 +397,19 @@ print(json.dumps(d))
         return True, figures, None
 
     def distributed(self, timeout):
-        # The place for the distributed check (NCCL, or Gloo on CUDA, with the ranks this machine
-        # allows): scripts/gpu-bundle.sh puts tests/distributed.rs's binary in bin/distributed once
-        # it exists; until then the part says it is absent. Adapt the command and the figures to
-        # that test when it lands.
-        binary = HERE / "bin" / "distributed"
-        if not binary.exists():
-            return "absent", {"why": "no distributed test in this bundle yet"}, None
-        env = {"TCH_RNN_GPU_CHECK_DEVICE": self.device, "TCH_RNN_PARITY_REPORT": str(self.work / "distributed.report")}
-        status, out, err, rss, gpu, seconds = self.execute(
-            "distributed", [binary, "--ignored", "--test-threads=1", "--nocapture"], timeout, env=env)
-        report = self.work / "distributed.report"
-        figures = {"report": report.read_text().splitlines() if report.exists() else [],
-                   "peak_gpu_mib": gpu}
-        return status == 0, figures, None if status == 0 else first_error(out + err)
+        """`tch-rnn train --nproc 2` on the device: 2 Gloo ranks sharing its first GPU (CUDA tensors
+        through Gloo's CUDA path; NCCL is not implemented), the options of train_rust, against
+        that one-process run: the same steps within float tolerance, steps per second, each
+        rank's share of the step time spent exchanging."""
+        ok, figures, error = self.train("distributed", "rust", [*self.small, "--nproc", "2"], timeout)
+        one = self.figures("train_rust")
+        if ok and "final_train_loss" in one:
+            difference = abs(figures["final_train_loss"] - one["final_train_loss"]) / abs(one["final_train_loss"])
+            figures["final_train_loss_relative_to_one_process"] = difference
+            figures["speed_over_one_process"] = round(figures["chars_per_second"] / one["chars_per_second"], 3)
+            ok = difference < 1e-3
+            error = None if ok else f"2 ranks ended {difference:.1e} (relative) from one process's loss"
+        return ok, figures, error
 
     def run_all(self):
         cuda, dev = self.cuda, self.device
@@ -431,6 +430,7 @@ print(json.dumps(d))
         threads = [] if cuda else ["--threads", "1"]
         small = ["--steps", str(steps), "--eval-every", str(steps), "--seed", "0", "--batch", "32", "--seq-len", "64",
                  *threads]
+        self.small = small
         large_steps = 100 if cuda else 2
         shape = (["--hidden", "1024", "--layers", "2", "--embedding", "256", "--batch", "128", "--seq-len", "128"]
                  if cuda else ["--hidden", "64", "--layers", "2", "--embedding", "16", "--batch", "4", "--seq-len", "16"])
@@ -455,7 +455,8 @@ print(json.dumps(d))
         s, p = self.figures("sample_rust"), self.figures("sample_pytorch")
         if "chars_per_second" in s and "chars_per_second" in p:
             s["rust_over_pytorch_speed"] = round(s["chars_per_second"] / max(p["chars_per_second"], 1), 3)
-        self.part("distributed", "distributed training across the GPUs", 120, self.distributed, needs=["load"])
+        self.part("distributed", f"tch-rnn train --nproc 2 --device {dev} (Gloo), against one process", 180,
+                  self.distributed, needs=["train_rust"])
 
     def summary(self):
         """The headline figures, one dict."""
