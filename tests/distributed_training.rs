@@ -153,13 +153,15 @@ fn gloo_build(what: &str) -> bool {
     false
 }
 
+/// A distributed job's start: its turn on the machine and its folder, or `None` in a build
+/// without distributed support (once its refusal is checked).
+fn begin(what: &str, label: &str) -> Option<(MutexGuard<'static, ()>, TempDir)> {
+    gloo_build(what).then(|| (one_job(), workspace(label)))
+}
+
 #[test]
 fn ranks_follow_the_one_process_run_within_float_tolerance() {
-    if !gloo_build("ranks vs one process") {
-        return;
-    }
-    let _job = one_job();
-    let dir = workspace("ddp-follow");
+    let Some((_job, dir)) = begin("ranks vs one process", "ddp-follow") else { return };
     let mut worst: Vec<String> = Vec::new();
     for batching in ["random", "streams"] {
         let flags = ["--batching", batching, "--threads", "1"];
@@ -210,12 +212,8 @@ fn pytorch_ranks(python: &Path, dir: &Path, out: &str, nproc: usize, steps: i64,
 
 #[test]
 fn rust_ranks_reach_pytorch_ddps_bits() {
-    if !gloo_build("Rust ranks vs PyTorch DDP") {
-        return;
-    }
+    let Some((_job, dir)) = begin("Rust ranks vs PyTorch DDP", "ddp-bits") else { return };
     let Some(python) = live::python("Rust ranks vs PyTorch DDP") else { return };
-    let _job = one_job();
-    let dir = workspace("ddp-bits");
     let all = ["model.safetensors", "optimizer.safetensors", "rng.safetensors", "history.csv"];
     for batching in ["random", "streams"] {
         let all = [&all[..], if batching == "streams" { &["carry.safetensors"] } else { &[] }].concat();
@@ -256,12 +254,8 @@ fn rust_ranks_reach_pytorch_ddps_bits() {
 
 #[test]
 fn a_group_of_rust_and_pytorch_ranks_trains_as_pytorch_alone() {
-    if !gloo_build("mixed group") {
-        return;
-    }
+    let Some((_job, dir)) = begin("mixed group", "ddp-mixed") else { return };
     let Some(python) = live::python("mixed group") else { return };
-    let _job = one_job();
-    let dir = workspace("ddp-mixed");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pytorch/char_model.py");
     for (rust_rank, batching) in [(0, "streams"), (1, "random")] {
         let (pytorch, mixed) = (format!("pytorch-{batching}"), format!("mixed-{batching}"));
@@ -332,11 +326,7 @@ fn start_until(dir: &Path, out: &str, steps: i64, resume: bool, step: i64) -> Ch
 
 #[test]
 fn a_killed_rank_ends_the_job_in_one_line_each_and_the_run_resumes() {
-    if !gloo_build("killed rank") {
-        return;
-    }
-    let _job = one_job();
-    let dir = workspace("ddp-kill");
+    let Some((_job, dir)) = begin("killed rank", "ddp-kill") else { return };
     let steps = 400;
     let straight = [&["--nproc", "3", "--timeout", "30", "--batch", "6"][..]].concat();
     trained("uninterrupted", &mut tch_rnn(dir.path(), "straight", steps, &straight));
@@ -382,11 +372,7 @@ fn a_killed_rank_ends_the_job_in_one_line_each_and_the_run_resumes() {
 
 #[test]
 fn two_ranks_resume_to_the_bits_of_an_uninterrupted_run() {
-    if !gloo_build("2 ranks resumed") {
-        return;
-    }
-    let _job = one_job();
-    let dir = workspace("ddp-resume");
+    let Some((_job, dir)) = begin("2 ranks resumed", "ddp-resume") else { return };
     for batching in ["random", "streams"] {
         let flags = ["--nproc", "2", "--batching", batching];
         let (straight, resumed) = (format!("straight-{batching}"), format!("resumed-{batching}"));
@@ -404,11 +390,7 @@ fn two_ranks_resume_to_the_bits_of_an_uninterrupted_run() {
 
 #[test]
 fn bad_input_with_ranks_is_one_line_and_touches_nothing() {
-    if !gloo_build("bad input with ranks") {
-        return;
-    }
-    let _job = one_job();
-    let dir = workspace("ddp-bad");
+    let Some((_job, dir)) = begin("bad input with ranks", "ddp-bad") else { return };
     let cases: [(&[&str], i32, &str); 3] = [
         (&["--nproc", "3"], 1, "--batch: must be a multiple of the 3 ranks (each takes an equal share), got 8"),
         (&["--nproc", "2", "--text", "missing.txt"], 1, "missing.txt"),

@@ -352,7 +352,7 @@ impl Loop<'_> {
         progress: &mut Progress,
         reporter: &mut dyn Reporter,
     ) -> Result<Outcome> {
-        let (data, clip, run) = (&self.setup.config.data, self.setup.config.optim.clip, &self.setup.config.run);
+        let (data, run) = (&self.setup.config.data, &self.setup.config.run);
         let total = self.setup.total_steps;
         let batches = Batches {
             train: &self.setup.corpus.train,
@@ -370,24 +370,8 @@ impl Loop<'_> {
                 self.save_on_stop(vs, progress)?;
                 return Ok(Outcome::Interrupted);
             }
-            let started = Instant::now();
-            let (x, y) = batches.next(&mut progress.position, &mut progress.carry)?;
-            let (x, y) = (self.shard.share(&x, 0)?, self.shard.share(&y, 0)?);
-            let (x, y) = (x.f_to_device(self.device)?, y.f_to_device(self.device)?);
-            model.train(true);
-            let shard = &mut self.shard;
-            let batch = (&x, &y);
-            let average = || shard.average_gradients();
-            let (rank_loss, carry) =
-                train_step(model, self.optimizer.as_mut(), average, clip, batch, progress.carry.as_ref())?;
-            if data.batching == Batching::Streams {
-                progress.carry = Some(carry);
-            }
             let loss;
-            (loss, stopping) = self.shard.mean_loss_and_stop(rank_loss, self.stop.load(Ordering::SeqCst))?;
-            progress.step += 1;
-            progress.steps_taken += 1;
-            progress.step_seconds += started.elapsed().as_secs_f64();
+            (loss, stopping) = self.step(model, &batches, progress)?;
             if !loss.is_finite() {
                 return Err(self.shard.said_by_leader(progress.diverged("training", loss)));
             }
@@ -407,6 +391,28 @@ impl Loop<'_> {
                 self.show_sample(model, progress.step, reporter)?;
             }
         }
+    }
+
+    /// One training step on this rank's share of the next batch: the mean loss over the ranks,
+    /// and whether any rank was asked to stop.
+    fn step(&mut self, model: &mut CharModel, batches: &Batches, progress: &mut Progress) -> Result<(f64, bool)> {
+        let started = Instant::now();
+        let (x, y) = batches.next(&mut progress.position, &mut progress.carry)?;
+        let share = |t: &Tensor| -> Result<Tensor> { Ok(self.shard.share(t, 0)?.f_to_device(self.device)?) };
+        let batch = (&share(&x)?, &share(&y)?);
+        model.train(true);
+        let (clip, shard) = (self.setup.config.optim.clip, &mut self.shard);
+        let average = || shard.average_gradients();
+        let (rank_loss, carry) =
+            train_step(model, self.optimizer.as_mut(), average, clip, batch, progress.carry.as_ref())?;
+        if batches.batching == Batching::Streams {
+            progress.carry = Some(carry);
+        }
+        let agreed = self.shard.mean_loss_and_stop(rank_loss, self.stop.load(Ordering::SeqCst))?;
+        progress.step += 1;
+        progress.steps_taken += 1;
+        progress.step_seconds += started.elapsed().as_secs_f64();
+        Ok(agreed)
     }
 
     /// Measures the validation loss (rank 0), steps the schedule with it, saves a checkpoint
