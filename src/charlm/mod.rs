@@ -21,6 +21,7 @@ mod report;
 mod rng;
 mod run_config;
 mod run_dir;
+mod run_options;
 mod sample;
 mod train;
 
@@ -36,5 +37,6 @@ pub use optimization::{LrSchedule, OptimOptions, OptimizerKind};
 pub use report::{Outcome, Quiet, Report, Reporter};
 pub use run_config::{FORMAT, ResumeConflicts, RunConfig, TextRecord, all_fields};
 pub use run_dir::RunExists;
+pub use run_options::RunOptions;
 pub use sample::{MAX_SAMPLE_LENGTH, SampleOptions, beam_search, log_probability, sample, sample_streaming};
-pub use train::{RunOptions, SAMPLE_LENGTH, SAMPLE_TEMPERATURE, TrainJob, train};
+pub use train::{SAMPLE_LENGTH, SAMPLE_TEMPERATURE, TrainJob, train};

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::corpus::DataOptions;
 use super::model::ModelOptions;
 use super::optimization::OptimOptions;
-use super::train::RunOptions;
+use super::run_options::RunOptions;
 use crate::options::{Conflict, OptionError, OptionGroup, Overrides, apply, conflicts, validate};
 
 /// The `format` of a checkpoint's `config.json`.
