@@ -11,7 +11,6 @@ Output, under tests/fixtures/char_model/ (or --root DIR/char_model), written ato
 Run with the Python that scripts/setup.sh installed: .venv/bin/python scripts/export_char_model.py
 """
 
-import argparse
 import contextlib
 import sys
 import tempfile
@@ -41,7 +40,10 @@ def export(root: Path) -> str:
     for name, steps in [("one_step", 1), ("three_steps", 3)]:
         # Trained from the fixture folder, so that config.json names the text "tiny.txt" on any machine.
         with tempfile.TemporaryDirectory() as run, contextlib.chdir(out):
-            char_model.train(argparse.Namespace(text="tiny.txt", out=run, steps=steps, **TINY))
+            # char_model's own parser gives every option its default; TINY sets the rest.
+            args = char_model.command_line().parse_args(["train", "--text", "tiny.txt", "--out", run])
+            vars(args).update(steps=steps, **TINY)
+            char_model.train(args)
             for file in sorted((Path(run) / "latest").iterdir()):
                 write_atomically(out / name / file.name, file.read_bytes())
     torch.set_num_threads(1)
