@@ -155,6 +155,19 @@ pub fn cuda_library_loaded() -> bool {
     loaded_library("libtorch_cuda.so").is_some()
 }
 
+/// The version of the libtorch this process runs on, as `(major, minor, patch)`: the one the
+/// crate was built against (2.13.0 or 2.11.0, see the library page of the docs). Where PyTorch's
+/// own Python code changed between the two, the modules follow the version in use.
+///
+/// ```
+/// let (major, minor, _) = tch_rnn::device::libtorch_version();
+/// assert_eq!(major, 2);
+/// assert!(minor >= 11);
+/// ```
+pub fn libtorch_version() -> (u32, u32, u32) {
+    crate::ffi::libtorch_version()
+}
+
 /// The instruction set ATen dispatches its CPU kernels to in this process: `"DEFAULT"`,
 /// `"AVX2"` or `"AVX512"` on x86-64 (the `ATEN_CPU_CAPABILITY` environment variable can lower
 /// it), as Python's `torch.backends.cpu.get_cpu_capability()` reports it. Floating-point

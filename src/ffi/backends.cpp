@@ -1,8 +1,9 @@
-// What ATen's backends are in this process: the CPU capability its kernels dispatch to, whether
-// its CUDA hooks are libtorch_cuda's, and how many GPUs they see.
+// What ATen's backends are in this process: libtorch's version, the CPU capability its kernels
+// dispatch to, whether its CUDA hooks are libtorch_cuda's, and how many GPUs they see.
 
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/headeronly/version.h>
 
 #include <typeinfo>
 
@@ -22,6 +23,14 @@ struct CollectWarnings : c10::WarningHandler {
 }  // namespace
 
 extern "C" {
+
+// The version of the libtorch this shim was compiled against, which is the one the crate links
+// and runs on (build.rs gives every binary an rpath to its lib folder).
+void tch_rnn_libtorch_version(int* major, int* minor, int* patch) {
+    *major = TORCH_VERSION_MAJOR;
+    *minor = TORCH_VERSION_MINOR;
+    *patch = TORCH_VERSION_PATCH;
+}
 
 // The instruction set that ATen's CPU kernels were dispatched to in this process ("DEFAULT",
 // "AVX2", "AVX512", ...), as Python's torch.backends.cpu.get_cpu_capability() reports it.

@@ -1,15 +1,23 @@
-//! What ATen's backends are in this process (`backends.cpp`): the CPU capability its kernels
-//! dispatch to, whether its CUDA hooks are libtorch_cuda's, how many GPUs they see. The public
-//! homes are in [`crate::device`].
+//! What ATen's backends are in this process (`backends.cpp`): libtorch's version, the CPU
+//! capability its kernels dispatch to, whether its CUDA hooks are libtorch_cuda's, how many
+//! GPUs they see. The public homes are in [`crate::device`].
 
 use std::os::raw::c_char;
 
 use super::read_string;
 
 unsafe extern "C" {
+    fn tch_rnn_libtorch_version(major: *mut i32, minor: *mut i32, patch: *mut i32);
     fn tch_rnn_cpu_capability(buf: *mut c_char, cap: usize) -> usize;
     fn tch_rnn_cuda_hooks_loaded() -> i32;
     fn tch_rnn_cuda_device_count(buf: *mut c_char, cap: usize, len: *mut usize) -> i64;
+}
+
+/// The libtorch version the crate runs on (see [`crate::device::libtorch_version`]).
+pub fn libtorch_version() -> (u32, u32, u32) {
+    let (mut major, mut minor, mut patch) = (0, 0, 0);
+    unsafe { tch_rnn_libtorch_version(&mut major, &mut minor, &mut patch) };
+    (major as u32, minor as u32, patch as u32)
 }
 
 /// The instruction set ATen dispatches its CPU kernels to (see

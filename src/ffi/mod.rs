@@ -2,7 +2,8 @@
 //! build.rs: one C++ file and one module here per purpose.
 //!
 //! - [`autograd`] (`autograd.cpp`): grad_fn names, `tensor.grad = None`, tensor identity;
-//! - [`backends`] (`backends.cpp`): ATen's CPU capability, its CUDA hooks, the GPU count;
+//! - [`backends`] (`backends.cpp`): libtorch's version, ATen's CPU capability, its CUDA hooks,
+//!   the GPU count;
 //! - [`distributed`] (`distributed.cpp`): c10d's store, process group and collectives, and
 //!   the parts of DDP libtorch exports (`distributed_off.rs` in a build without gloo's headers);
 //! - [`rng`] (`rng.cpp`): the default generators' states;
@@ -10,7 +11,8 @@
 //!   the `value` / `alpha` that tch drops.
 //!
 //! Crate-private: the public homes of what users need are [`crate::grad_fn_name`],
-//! [`crate::device::cpu_capability`] and [`crate::device::cuda_device_count`]. Every shim entry
+//! [`crate::device::libtorch_version`], [`crate::device::cpu_capability`] and
+//! [`crate::device::cuda_device_count`]. Every shim entry
 //! point catches C++ exceptions (`shim.h`), so nothing unwinds into Rust, and returns
 //! libtorch's message without its C++ trace; the functions here make it one line that names
 //! the operation.
@@ -31,7 +33,7 @@ use anyhow::{Result, bail};
 use tch::Tensor;
 
 pub use autograd::{clear_grad, grad_fn_name, same_tensor};
-pub use backends::{cpu_capability, cuda_device_count, cuda_hooks_loaded};
+pub use backends::{cpu_capability, cuda_device_count, cuda_hooks_loaded, libtorch_version};
 pub use rng::{rng_state, set_rng_state};
 pub use tensor_ops::{add_alpha, addcdiv_, addcmul_, vector_norm};
 

@@ -205,8 +205,8 @@ pub(super) fn multi_head_attention_forward(
         if dropout_p > 0.0 {
             weights = weights.f_dropout(dropout_p, true)?;
         }
-        let output = weights.f_bmm(&v)?;
-        let output = output.f_transpose(0, 1)?.f_reshape([tgt_len * bsz, embed_dim])?;
+        let output = weights.f_bmm(&v)?.f_transpose(0, 1)?;
+        let output = before_out_projection(output)?.f_reshape([tgt_len * bsz, embed_dim])?;
         let output = linear(&output, &module.out_proj.weight, module.out_proj.bias.as_ref())?;
         let output = output.f_view([tgt_len, bsz, output.size()[1]])?;
         let mut weights = weights.f_view([bsz, num_heads, tgt_len, src_len])?;
@@ -234,4 +234,12 @@ pub(super) fn multi_head_attention_forward(
         let output = output.f_view([tgt_len, bsz, output.size()[1]])?;
         Ok((if is_batched { output } else { output.f_squeeze_dim(1)? }, None))
     }
+}
+
+/// The heads' output as the out-projection reads it. PyTorch 2.13 reshapes the transposed
+/// output, which stays a transposed view when each head has one dimension and the batch is one;
+/// PyTorch 2.11 made it contiguous first. The projection's GEMM rounds differently on the two
+/// layouts, so this follows the libtorch in use.
+fn before_out_projection(output: Tensor) -> Result<Tensor> {
+    if crate::device::libtorch_version() < (2, 13, 0) { Ok(output.f_contiguous()?) } else { Ok(output) }
 }
