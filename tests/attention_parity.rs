@@ -139,6 +139,7 @@ fn training_dropout_is_seeded_and_eval_has_none() {
 
 #[test]
 fn display_is_pytorchs_repr() {
+    let _rng = rng_lock();
     let vs = VarStore::new(Device::Cpu);
     let attn = MultiheadAttention::new(
         vs.root(),

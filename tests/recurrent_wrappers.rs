@@ -137,6 +137,7 @@ fn gru_is_recurrent() {
 
 #[test]
 fn a_state_of_the_wrong_kind_is_one_line_naming_the_module() {
+    let _rng = rng_lock();
     let vs = VarStore::new(Device::Cpu);
     let lstm = Recurrent::new(vs.root() / "lstm", RecurrentConfig::new(Mode::Lstm, 2, 3)).expect("lstm");
     let gru = Recurrent::new(vs.root() / "gru", RecurrentConfig::new(Mode::Gru, 2, 3)).expect("gru");
