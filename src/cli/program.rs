@@ -69,14 +69,15 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Prints `line` on stderr; if stderr itself cannot be written, there is nowhere left to say
+/// Prints `line` on stderr in one write, so that the lines of ranks sharing a terminal or a pipe
+/// never interleave mid-line; if stderr itself cannot be written, there is nowhere left to say
 /// so, and the line is dropped rather than the program panicking.
 ///
 /// ```
 /// tch_rnn::cli::program::note("training stopped");
 /// ```
 pub fn note(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = std::io::stderr().lock().write_all(format!("{line}\n").as_bytes());
 }
 
 /// Prints `e` as one `error: ...` line on stderr (see [`crate::error::one_line`]) and returns

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::Done;
-use super::program::note;
 use crate::charlm::RankFailed;
 use crate::distributed::{GroupConfig, ProcessGroup};
 
@@ -51,7 +50,8 @@ impl RankArgs {
 /// Starts `nproc` ranks of this very command line (without `--nproc`) on a free loopback
 /// port, each with its share of the cores as `--threads` unless `threads` is given, and waits
 /// for them. Ctrl-C or SIGTERM is passed on to every rank as SIGTERM (they save and stop); a
-/// rank that dies takes the others down within `timeout`, and the launcher says which.
+/// rank that dies takes the others down within [`STOP_GRACE`] (or `timeout`, if shorter), and
+/// the launcher says which.
 pub(crate) fn launch(nproc: u16, threads: Option<i32>, timeout: u64) -> Result<Done> {
     crate::ffi::distributed::check_available().map_err(|missing| anyhow::anyhow!("--nproc: {missing}"))?;
     if std::env::var_os("RANK").is_some() {
@@ -121,11 +121,18 @@ fn start(args: &[OsString], rank: usize, world: usize, port: u16) -> Result<Chil
     Ok(command.spawn()?)
 }
 
-/// Waits for every rank. After the first failure the others have `timeout` (they normally
-/// fail within milliseconds: their peer is gone), then are killed. The result: success if all
-/// succeeded, interrupted if they were stopped; else the first failure, said in one line if the
-/// rank could not say it itself (it was killed by a signal).
+/// How long the other ranks get, after one failed, to say so themselves before the launcher
+/// stops them, as torchrun stops the rest of a job. A rank whose ring neighbour died notices at
+/// once and takes up to the group's report grace (5 s) to name the lost rank; a rank waiting on
+/// a peer that is still alive would only notice at the group's timeout.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Waits for every rank. After the first failure the others have [`STOP_GRACE`] (capped by
+/// `timeout`) to end, then are killed. The result: success if all succeeded, interrupted if
+/// they were stopped; else the first failure, said in one line if the rank could not say it
+/// itself (it was killed by a signal).
 fn supervise(mut ranks: Vec<Child>, timeout: Duration) -> Result<Done> {
+    let grace = STOP_GRACE.min(timeout);
     let mut ended: Vec<Option<ExitStatus>> = vec![None; ranks.len()];
     let mut first_failure: Option<(usize, ExitStatus, Instant)> = None;
     while ended.iter().any(Option::is_none) {
@@ -137,16 +144,12 @@ fn supervise(mut ranks: Vec<Child>, timeout: Duration) -> Result<Done> {
                 first_failure.get_or_insert((rank, status, Instant::now()));
             }
         }
-        if let Some((failed, _, _)) = first_failure.filter(|(_, _, at)| at.elapsed() > timeout) {
+        if first_failure.is_some_and(|(_, _, at)| at.elapsed() > grace) {
             for (rank, child) in ranks.iter_mut().enumerate() {
-                if ended[rank].is_some() {
-                    continue;
+                if ended[rank].is_none() {
+                    let _ = child.kill();
+                    ended[rank] = child.wait().ok();
                 }
-                note(&format!(
-                    "tch-rnn train: rank {rank} did not stop within {timeout:?} of rank {failed}'s end: killed"
-                ));
-                let _ = child.kill();
-                ended[rank] = child.wait().ok();
             }
         }
         std::thread::sleep(Duration::from_millis(20));
