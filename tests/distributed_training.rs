@@ -325,6 +325,25 @@ fn start_until(dir: &Path, out: &str, steps: i64, resume: bool, step: i64) -> Ch
 }
 
 #[test]
+fn the_launcher_stops_a_rank_that_would_wait_for_the_timeout() {
+    let Some((_job, dir)) = begin("hung rank", "ddp-hang") else { return };
+    // Rank 2 stopped (alive, silent: it would only fail at --timeout, 30 s), rank 1 killed.
+    let launcher = start_until(dir.path(), "run", 400, false, 25);
+    let (stuck, lost) = (rank_pid(launcher.id(), 2), rank_pid(launcher.id(), 1));
+    signal(stuck, "-STOP");
+    signal(lost, "-KILL");
+    let killed = Instant::now();
+    let output = launcher.wait_with_output().unwrap();
+    let ended = killed.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr).replace('\r', "\n");
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: rank 1 was killed by signal 9; the other ranks stopped"), "{stderr}");
+    assert!(ended < Duration::from_secs(25), "the job took {ended:?} to end, not 10 s after the failure");
+    assert!(!Path::new(&format!("/proc/{stuck}")).exists(), "the stopped rank was left behind");
+    eprintln!("hung rank: 3 ranks, rank 2 stopped and rank 1 killed: the launcher ended the job in {ended:.2?}");
+}
+
+#[test]
 fn a_killed_rank_ends_the_job_in_one_line_each_and_the_run_resumes() {
     let Some((_job, dir)) = begin("killed rank", "ddp-kill") else { return };
     let steps = 400;
