@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use super::Done;
 use crate::charlm::RankFailed;
-use crate::distributed::{GroupConfig, ProcessGroup};
+use crate::distributed::{GroupConfig, ProcessGroup, REPORT_GRACE};
 
 /// `--nproc` and `--timeout`: data-parallel training on this machine, and how long any rank
 /// waits for the others.
@@ -122,10 +122,10 @@ fn start(args: &[OsString], rank: usize, world: usize, port: u16) -> Result<Chil
 }
 
 /// How long the other ranks get, after one failed, to say so themselves before the launcher
-/// stops them, as torchrun stops the rest of a job. A rank whose ring neighbour died notices at
-/// once and takes up to the group's report grace (5 s) to name the lost rank; a rank waiting on
-/// a peer that is still alive would only notice at the group's timeout.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+/// stops them, as torchrun stops the rest of a job: twice the [`REPORT_GRACE`] a rank whose
+/// ring neighbour died takes to name the lost rank. A rank waiting on a peer that is still
+/// alive would only notice at the group's timeout.
+const STOP_GRACE: Duration = Duration::from_secs(2 * REPORT_GRACE.as_secs());
 
 /// Waits for every rank. After the first failure the others have [`STOP_GRACE`] (capped by
 /// `timeout`) to end, then are killed. The result: success if all succeeded, interrupted if

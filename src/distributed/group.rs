@@ -20,7 +20,7 @@ const BROADCAST_BUCKET_BYTES: usize = 250 * 1024 * 1024;
 /// tell them from the lost (capped by the group's timeout). A survivor busy computing reports
 /// only at its next collective: on a loaded machine (4 ranks on 2 cores) 2 s was measured to be
 /// too short for that, and a busy survivor was named among the lost.
-const REPORT_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const REPORT_GRACE: Duration = Duration::from_secs(5);
 
 /// One rank's membership of a process group: c10d's `ProcessGroup` over a `ProcessGroupGloo`
 /// backend (CPU tensors; CUDA tensors through Gloo's CUDA path, staged in host memory), on a

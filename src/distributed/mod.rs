@@ -53,6 +53,7 @@ pub use config::{DEFAULT_TIMEOUT, GroupConfig};
 pub use ddp::DistributedDataParallel;
 pub use failure::{Cause, Failure};
 pub use group::ProcessGroup;
+pub(crate) use group::REPORT_GRACE;
 
 /// Whether this build has distributed support (it was compiled with gloo's headers, which
 /// `bash scripts/setup.sh` fetches). Without it every entry point fails with one line saying

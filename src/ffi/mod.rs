@@ -12,10 +12,9 @@
 //!
 //! Crate-private: the public homes of what users need are [`crate::grad_fn_name`],
 //! [`crate::device::libtorch_version`], [`crate::device::cpu_capability`] and
-//! [`crate::device::cuda_device_count`]. Every shim entry
-//! point catches C++ exceptions (`shim.h`), so nothing unwinds into Rust, and returns
-//! libtorch's message without its C++ trace; the functions here make it one line that names
-//! the operation.
+//! [`crate::device::cuda_device_count`]. Every shim entry point catches C++ exceptions
+//! (`shim.h`), so nothing unwinds into Rust, and returns libtorch's message without its C++
+//! trace; the functions here make it one line that names the operation.
 
 mod autograd;
 mod backends;
