@@ -70,10 +70,56 @@ fn distributed(root: &Path) {
     }
     let mut build = shim_build(root);
     match build.include(&include).flag("-DUSE_C10D_GLOO").file(SOURCE).try_compile("tch_rnn_distributed") {
-        Ok(()) => println!("cargo:rustc-cfg=tch_rnn_distributed"),
+        Ok(()) => {
+            println!("cargo:rustc-cfg=tch_rnn_distributed");
+            nccl(root);
+        }
         Err(e) => println!(
             "cargo:warning=distributed support off: {SOURCE} did not compile against {}: {e}",
             include.display()
         ),
+    }
+}
+
+/// The NCCL backend (`src/ffi/nccl.cpp`) as a shared library of its own, linked against
+/// libtorch_cuda and loaded only when a group asks for NCCL; its path reaches the crate as
+/// `TCH_RNN_NCCL_BUILT`. Built when libtorch is a CUDA build and the headers are there:
+/// `TCH_RNN_CUDA_INCLUDE` (folders separated by `:`; empty turns NCCL off), else the CUDA and
+/// NCCL wheels' beside libtorch (`nvidia/cu13/include`, `nvidia/nccl/include`), which
+/// scripts/setup.sh completes with CUDA's compiler headers.
+fn nccl(root: &Path) {
+    const SOURCE: &str = "src/ffi/nccl.cpp";
+    println!("cargo:rerun-if-changed={SOURCE}");
+    println!("cargo:rerun-if-env-changed=TCH_RNN_CUDA_INCLUDE");
+    let lib = root.join("lib");
+    let nvidia = root.parent().map(|site| site.join("nvidia")).unwrap_or_default();
+    let includes: Vec<PathBuf> = match std::env::var_os("TCH_RNN_CUDA_INCLUDE") {
+        Some(dirs) => std::env::split_paths(&dirs).collect(),
+        None => vec![nvidia.join("cu13/include"), nvidia.join("nccl/include")],
+    };
+    let found = |file: &str| includes.iter().any(|dir| dir.join(file).exists());
+    let needed = ["nccl.h", "cuda_runtime_api.h", "crt/host_config.h", "nv/target"];
+    let pg_nccl = root.join("include/torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp");
+    if !lib.join("libtorch_cuda.so").exists() || !pg_nccl.exists() || !needed.iter().all(|file| found(file)) {
+        return;
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("libtch_rnn_nccl.so");
+    let mut build = shim_build(root);
+    build.flag("-DUSE_C10D_NCCL");
+    for dir in &includes {
+        build.include(dir);
+    }
+    let mut command = build.get_compiler().to_command();
+    command.args(["-shared", "-o"]).arg(&out).arg(SOURCE).arg(format!("-L{}", lib.display()));
+    command.args(["-ltorch_cuda", "-lc10_cuda", "-ltorch_cpu", "-lc10"]);
+    command.arg(format!("-Wl,-rpath,{}", lib.display()));
+    match command.output() {
+        Ok(done) if done.status.success() => println!("cargo:rustc-env=TCH_RNN_NCCL_BUILT={}", out.display()),
+        Ok(done) => {
+            let why = String::from_utf8_lossy(&done.stderr);
+            let first = why.lines().find(|line| line.contains("error")).unwrap_or("no message");
+            println!("cargo:warning=NCCL backend off: {SOURCE} did not build: {first}");
+        }
+        Err(e) => println!("cargo:warning=NCCL backend off: the C++ compiler did not run: {e}"),
     }
 }

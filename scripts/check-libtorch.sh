@@ -64,6 +64,12 @@ if [[ ! -f "$venv/.setup-complete" || "$(cat "$venv/.setup-complete")" != "$want
 fi
 found=$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')
 [[ "$found" == "$version" ]] || fail "$venv holds torch $found, not $version"
+# The NCCL backend's headers for this torch's CUDA wheels; gloo's headers are this checkout's
+# (scripts/setup.sh), the same for every version.
+bash "$root/scripts/cuda-headers.sh" "$venv"
+export TCH_RNN_GLOO_INCLUDE=${TCH_RNN_GLOO_INCLUDE:-$root/.venv/gloo/include}
+[[ -e "$TCH_RNN_GLOO_INCLUDE/gloo/context.h" ]] ||
+    echo "check-libtorch: no gloo headers in $TCH_RNN_GLOO_INCLUDE (run scripts/setup.sh): distributed training is not checked" >&2
 
 # 2. The tree: a fresh copy (tar keeps modification times, so cargo rebuilds only what
 # changed), .venv -> venv, and the lock on the tch binding for VERSION.

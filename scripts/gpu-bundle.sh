@@ -60,6 +60,8 @@ else
     dir="$cache/libtorch-$version"
     if [[ -e "$dir/venv/libtorch/lib/libtorch_cpu.so" ]]; then
         export LIBTORCH="$dir/venv/libtorch"
+        # The NCCL backend's headers for that torch's CUDA wheels.
+        bash "$root/scripts/cuda-headers.sh" "$dir/venv"
     else
         if [[ ! -e "$dir/wheel/torch/lib/libtorch_cpu.so" ]]; then
             echo "gpu-bundle: downloading the torch $version wheel (no dependencies) into $dir/wheel" >&2
@@ -77,6 +79,8 @@ else
     copy_tree "$root" "$src" "$tch" || fail "cargo update -p tch --precise $tch failed"
 fi
 unset LIBTORCH_USE_PYTORCH
+# gloo's headers are this checkout's (scripts/setup.sh), the same for every version.
+export TCH_RNN_GLOO_INCLUDE=${TCH_RNN_GLOO_INCLUDE:-$root/.venv/gloo/include}
 cd "$src"
 echo "gpu-bundle: building for libtorch $version (tch $tch) against $LIBTORCH" >&2
 log=$(mktemp)

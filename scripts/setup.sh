@@ -5,7 +5,8 @@
 #
 # Also fetches gloo's declarations (headers only: gloo's code is inside libtorch_cpu.so) into
 # .venv/gloo/include, for distributed training (tch_rnn::distributed); without them setup still
-# succeeds, says so in one line, and the crate builds without distributed support.
+# succeeds, says so in one line, and the crate builds without distributed support. Then completes
+# the CUDA wheels' headers (scripts/cuda-headers.sh) for the NCCL backend, on the same terms.
 #
 # Idempotent: when .venv already holds exactly what scripts/requirements.txt asks for, it
 # returns at once without touching the network.
@@ -68,6 +69,7 @@ fetch_gloo() {
 want=$(cksum <"$requirements")
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -e "$venv/libtorch/lib" ]]; then
     gloo
+    bash "$root/scripts/cuda-headers.sh" "$venv"
     exit 0
 fi
 
@@ -95,4 +97,5 @@ ln -sfn "$torch_dir" "$venv/libtorch"
 
 echo "$want" >"$stamp"
 gloo
+bash "$root/scripts/cuda-headers.sh" "$venv"
 echo "setup: done; libtorch is .venv/libtorch -> $torch_dir" >&2

@@ -15,7 +15,6 @@
 //! # anyhow::Ok(())
 //! ```
 
-use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -205,17 +204,9 @@ fn loaded_library(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-unsafe extern "C" {
-    fn dlopen(filename: *const c_char, flags: c_int) -> *mut c_void;
-    fn dlerror() -> *mut c_char;
-}
-
-const RTLD_NOW: c_int = 2;
-const RTLD_GLOBAL: c_int = 0x100;
-
 /// Loads `libtorch_cuda.so` from the folder of the `libtorch_cpu.so` in use, once per process;
 /// its static initialisers register ATen's CUDA hooks.
-fn load_cuda_library() -> Result<(), String> {
+pub(crate) fn load_cuda_library() -> Result<(), String> {
     static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
     LOADED
         .get_or_init(|| {
@@ -231,19 +222,9 @@ fn load_cuda_library() -> Result<(), String> {
                     folder.display()
                 ));
             }
-            let path = CString::new(cuda.as_os_str().as_encoded_bytes()).map_err(|e| e.to_string())?;
-            // SAFETY: a valid C string; dlerror is read right after the failed call.
-            let handle = unsafe { dlopen(path.as_ptr(), RTLD_NOW | RTLD_GLOBAL) };
-            if handle.is_null() {
-                let why = unsafe { dlerror() };
-                let why = if why.is_null() {
-                    "unknown error".into()
-                } else {
-                    unsafe { CStr::from_ptr(why) }.to_string_lossy().into_owned()
-                };
-                return Err(format!("libtorch's CUDA library could not be loaded: {why}"));
-            }
-            Ok(())
+            crate::ffi::dynamic::open(&cuda, true)
+                .map(drop)
+                .map_err(|why| format!("libtorch's CUDA library could not be loaded: {why}"))
         })
         .clone()
 }

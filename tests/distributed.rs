@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::ranks::{Rank, Side, finish, free_port, run_job, spawn, spawn_rank};
-use common::{LIBTORCH_TEXT, TempDir, check_err, live};
+use common::{LIBTORCH_TEXT, TempDir, check_err, live, run_isolated};
 use serde_json::Value;
 use tch::Tensor;
 use tch_rnn::distributed::{Cause, Failure, GroupConfig, ProcessGroup, available};
@@ -352,4 +352,24 @@ fn after_a_failure_the_group_says_it_is_broken() {
         again.ends_with(&format!("(by an earlier failure: {first})")),
         "the broken group should repeat the first failure:\n{again}\n{lost}"
     );
+}
+
+/// c10d's NCCL backend on this machine's device (common::nccl): on a GPU, a group of one
+/// through it; on the CPU, its library loads and ProcessGroupNCCL refuses in one line. In a
+/// process of its own, since it loads libtorch's CUDA library.
+#[test]
+fn nccl_works_on_a_gpu_and_refuses_in_one_line_without() {
+    if !gloo_build("nccl") {
+        return;
+    }
+    let (stdout, _) = run_isolated("isolated_nccl_group_of_one");
+    let line = stdout.lines().find_map(|line| line.find("nccl: ").map(|at| &line[at..]));
+    eprintln!("{}", line.expect("the check's line"));
+}
+
+#[test]
+#[ignore = "run in a process of its own by nccl_works_on_a_gpu_and_refuses_in_one_line_without"]
+fn isolated_nccl_group_of_one() {
+    let device = tch_rnn::device::select("auto").expect("a device");
+    println!("{}", common::nccl::check_group_of_one(device));
 }

@@ -1,6 +1,7 @@
 //! The checks of scripts/gpu-check.sh, for a machine with a GPU: device detection, nn parity on
 //! CUDA against PyTorch on CUDA (cuDNN on both sides) within the fixture tolerance, a short
-//! training run of the tutorial model, and the device-mismatch errors. `#[ignore]`d: the script
+//! training run of the tutorial model, the device-mismatch errors, and a group of one on c10d's
+//! NCCL backend (on the CPU: its one-line refusal). `#[ignore]`d: the script
 //! runs them (`--ignored`) against a fresh export of the parity grid on the same device
 //! (`TCH_RNN_FIXTURES`), on `TCH_RNN_GPU_CHECK_DEVICE` (cuda; `cpu` dry-runs the same code).
 //! The tests are numbered so that they run in order, one thread, in one process. The GPU bundle
@@ -113,4 +114,10 @@ fn gpu_4_device_mismatch_errors() {
         report(&format!("gpu-check device mismatch: {message}"));
         assert!(message.contains("expected input on Cuda(0)") && message.contains("got it on Cpu"), "{message}");
     }
+}
+
+#[test]
+#[ignore = "needs a GPU: run scripts/gpu-check.sh"]
+fn gpu_5_nccl_group_of_one() {
+    report(&format!("gpu-check {}", common::nccl::check_group_of_one(device())));
 }

@@ -11,17 +11,19 @@ use anyhow::{Context, Result, bail};
 
 use super::Done;
 use crate::charlm::RankFailed;
-use crate::distributed::{GroupConfig, ProcessGroup, REPORT_GRACE};
+use crate::device::DeviceRequest;
+use crate::distributed::{Backend, GroupConfig, ProcessGroup, REPORT_GRACE, nccl_available};
 
-/// `--nproc` and `--timeout`: data-parallel training on this machine, and how long any rank
-/// waits for the others.
+/// `--nproc`, `--backend` and `--timeout`: data-parallel training on this machine, the c10d
+/// backend, and how long any rank waits for the others.
 ///
 /// ```
 /// use clap::Parser;
+/// use tch_rnn::cli::ranks::BackendChoice;
 /// #[derive(Parser)]
 /// struct Cli { #[command(flatten)] ranks: tch_rnn::cli::ranks::RankArgs }
 /// let cli = Cli::parse_from(["prog", "--nproc", "4"]);
-/// assert_eq!((cli.ranks.nproc, cli.ranks.timeout), (Some(4), 1800));
+/// assert_eq!((cli.ranks.nproc, cli.ranks.backend, cli.ranks.timeout), (Some(4), BackendChoice::Auto, 1800));
 /// ```
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct RankArgs {
@@ -30,30 +32,92 @@ pub struct RankArgs {
     /// torchrun, leave it out: torchrun's environment is enough.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub nproc: Option<u16>,
+    /// The ranks' c10d backend: gloo (CPU and CUDA tensors; ranks may share a GPU), nccl (CUDA
+    /// tensors GPU to GPU, one GPU per rank), or auto: nccl when training on CUDA with a GPU
+    /// for each rank of this machine and NCCL in this build, else gloo.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
     /// Seconds a rank waits for the others (joining, and each exchange) before failing.
     #[arg(long, value_name = "SECONDS", default_value_t = 1800, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 }
 
+/// `--backend`: a c10d backend, or `auto`.
+///
+/// ```
+/// use clap::ValueEnum;
+/// use tch_rnn::cli::ranks::BackendChoice;
+/// assert_eq!(BackendChoice::from_str("nccl", false), Ok(BackendChoice::Nccl));
+/// ```
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// NCCL when training on CUDA with a GPU per local rank and NCCL in this build, else Gloo.
+    Auto,
+    /// Gloo for CPU and CUDA tensors (Backend::Gloo).
+    Gloo,
+    /// NCCL for CUDA tensors, Gloo for CPU tensors (Backend::Nccl).
+    Nccl,
+}
+
+impl BackendChoice {
+    /// The backend for ranks training on `device`, `local_ranks` of them on this machine.
+    ///
+    /// ```
+    /// use tch_rnn::cli::ranks::BackendChoice;
+    /// use tch_rnn::distributed::Backend;
+    /// assert_eq!(BackendChoice::Auto.resolve(tch::Device::Cpu, 2)?, Backend::Gloo);
+    /// let e = BackendChoice::Nccl.resolve(tch::Device::Cpu, 2).unwrap_err();
+    /// assert_eq!(e.to_string(), "--backend nccl: expected --device cuda (NCCL moves CUDA tensors only), got cpu");
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn resolve(self, device: tch::Device, local_ranks: usize) -> Result<Backend> {
+        let gpus = if device.is_cuda() { tch::Cuda::device_count() as usize } else { 0 };
+        match self {
+            BackendChoice::Gloo => Ok(Backend::Gloo),
+            BackendChoice::Auto if device.is_cuda() && gpus >= local_ranks && nccl_available().is_ok() => {
+                Ok(Backend::Nccl)
+            }
+            BackendChoice::Auto => Ok(Backend::Gloo),
+            BackendChoice::Nccl if !device.is_cuda() => {
+                bail!("--backend nccl: expected --device cuda (NCCL moves CUDA tensors only), got cpu")
+            }
+            BackendChoice::Nccl if gpus < local_ranks => bail!(
+                "--backend nccl: expected a GPU for each of this machine's {local_ranks} ranks, got {gpus} GPU(s) \
+                 (--backend gloo lets ranks share a GPU)"
+            ),
+            BackendChoice::Nccl => {
+                nccl_available().map(|()| Backend::Nccl).map_err(|why| anyhow::anyhow!("--backend {why}"))
+            }
+        }
+    }
+}
+
 impl RankArgs {
-    /// The group this process is a rank of: the one torchrun's environment describes
-    /// (`RANK` and `WORLD_SIZE` set), or none.
-    pub fn join(&self) -> Result<Option<Arc<ProcessGroup>>> {
+    /// The group this process is a rank of, training on `device`: the one torchrun's
+    /// environment describes (`RANK` and `WORLD_SIZE` set), or none.
+    pub fn join(&self, device: tch::Device) -> Result<Option<Arc<ProcessGroup>>> {
         if std::env::var_os("RANK").is_none() || std::env::var_os("WORLD_SIZE").is_none() {
             return Ok(None);
         }
         let config = GroupConfig::from_env(Duration::from_secs(self.timeout))?;
-        Ok(Some(Arc::new(ProcessGroup::new(config)?)))
+        // torchrun's LOCAL_WORLD_SIZE: the ranks on this machine, each wanting a GPU of its own.
+        let local_ranks = std::env::var("LOCAL_WORLD_SIZE").ok().and_then(|n| n.parse().ok());
+        let backend = self.backend.resolve(device, local_ranks.unwrap_or(config.local_rank + 1))?;
+        Ok(Some(Arc::new(ProcessGroup::new(config.with_backend(backend))?)))
     }
 }
 
 /// Starts `nproc` ranks of this very command line (without `--nproc`) on a free loopback
 /// port, each with its share of the cores as `--threads` unless `threads` is given, and waits
-/// for them. Ctrl-C or SIGTERM is passed on to every rank as SIGTERM (they save and stop); a
+/// for them (after refusing, once, `--backend nccl` on the CPU `device`). Ctrl-C or SIGTERM is passed on to every rank as SIGTERM (they save and stop); a
 /// rank that dies takes the others down within [`STOP_GRACE`] (or `timeout`, if shorter), and
 /// the launcher says which.
-pub(crate) fn launch(nproc: u16, threads: Option<i32>, timeout: u64) -> Result<Done> {
+pub(crate) fn launch(nproc: u16, ranks: RankArgs, device: DeviceRequest, threads: Option<i32>) -> Result<Done> {
     crate::ffi::distributed::check_available().map_err(|missing| anyhow::anyhow!("--nproc: {missing}"))?;
+    if ranks.backend == BackendChoice::Nccl && device == DeviceRequest::Cpu {
+        // Said once here rather than by every rank.
+        BackendChoice::Nccl.resolve(tch::Device::Cpu, usize::from(nproc))?;
+    }
     if std::env::var_os("RANK").is_some() {
         bail!("--nproc: this process is already a rank (RANK is set): a launcher started it; leave --nproc out");
     }
@@ -61,11 +125,12 @@ pub(crate) fn launch(nproc: u16, threads: Option<i32>, timeout: u64) -> Result<D
     let threads = threads.unwrap_or((cores / usize::from(nproc)).max(1) as i32);
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let args = worker_args(std::env::args_os().skip(1).collect(), threads);
-    let mut ranks = Vec::new();
+    let mut started = Vec::new();
     for rank in 0..usize::from(nproc) {
-        ranks.push(start(&args, rank, usize::from(nproc), port).with_context(|| format!("cannot start rank {rank}"))?);
+        started
+            .push(start(&args, rank, usize::from(nproc), port).with_context(|| format!("cannot start rank {rank}"))?);
     }
-    let pids: Vec<i32> = ranks.iter().map(|child| child.id() as i32).collect();
+    let pids: Vec<i32> = started.iter().map(|child| child.id() as i32).collect();
     ctrlc::set_handler(move || {
         for &pid in &pids {
             // SAFETY: kill(2) with a pid this process started and a valid signal number.
@@ -73,7 +138,7 @@ pub(crate) fn launch(nproc: u16, threads: Option<i32>, timeout: u64) -> Result<D
         }
     })
     .context("cannot handle Ctrl-C")?;
-    supervise(ranks, Duration::from_secs(timeout))
+    supervise(started, Duration::from_secs(ranks.timeout))
 }
 
 /// This command line for a rank: without `--nproc`, with `--threads`.

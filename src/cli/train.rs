@@ -43,11 +43,11 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn run(args: TrainArgs) -> Result<Done> {
     if let Some(nproc) = args.ranks.nproc {
-        return launch(nproc, args.device.threads, args.ranks.timeout);
+        return launch(nproc, args.ranks, args.device.device, args.device.threads);
     }
     // The device first: nothing may ask libtorch about CUDA before it is loaded.
     let device = args.device.resolve()?;
-    let group = args.ranks.join()?;
+    let group = args.ranks.join(device)?;
     // A rank on a GPU machine takes the GPU of its LOCAL_RANK, as torchrun's ranks do.
     let device = match (&group, device) {
         (Some(group), tch::Device::Cuda(0)) => {

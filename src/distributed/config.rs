@@ -17,8 +17,39 @@ use super::failure::Cause;
 /// ```
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// How one rank joins its process group: the rendezvous address, its place in the group and
-/// how long any step may wait for the others.
+/// Which of libtorch's c10d backends moves which tensors: the `backend` argument of
+/// `init_process_group`.
+///
+/// ```
+/// use tch_rnn::distributed::{Backend, GroupConfig};
+/// let config = GroupConfig::new("127.0.0.1", 29500, 0, 1);
+/// assert_eq!(config.backend, Backend::Gloo);
+/// assert_eq!(Backend::Nccl.to_string(), "cpu:gloo,cuda:nccl");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// `"gloo"`: `ProcessGroupGloo` for CPU and CUDA tensors alike (CUDA tensors staged through
+    /// host memory), so several ranks may share a GPU.
+    #[default]
+    Gloo,
+    /// `"cpu:gloo,cuda:nccl"`: `ProcessGroupNCCL` for CUDA tensors, GPU to GPU, one GPU per
+    /// rank; Gloo for CPU tensors. Needs a CUDA build of libtorch and a build of this crate
+    /// with NCCL's backend ([`nccl_available`](super::nccl_available)).
+    Nccl,
+}
+
+impl std::fmt::Display for Backend {
+    /// The string PyTorch's `init_process_group` takes for the same group.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Gloo => "gloo",
+            Backend::Nccl => "cpu:gloo,cuda:nccl",
+        })
+    }
+}
+
+/// How one rank joins its process group: the rendezvous address, its place in the group, the
+/// backend and how long any step may wait for the others.
 ///
 /// ```
 /// use std::time::Duration;
@@ -44,11 +75,14 @@ pub struct GroupConfig {
     pub agent_store: bool,
     /// How long a rendezvous or a collective may wait for the others before failing.
     pub timeout: Duration,
+    /// The c10d backend (Gloo unless NCCL is asked for).
+    pub backend: Backend,
 }
 
 impl GroupConfig {
     /// Rank `rank` of `world_size` meeting at `master_addr:master_port`, rank 0 hosting the
-    /// store, one machine (`local_rank = rank`), PyTorch's default timeout ([`DEFAULT_TIMEOUT`]).
+    /// store, one machine (`local_rank = rank`), Gloo, PyTorch's default timeout
+    /// ([`DEFAULT_TIMEOUT`]).
     ///
     /// ```
     /// let config = tch_rnn::distributed::GroupConfig::new("10.0.0.1", 29500, 0, 2);
@@ -63,6 +97,7 @@ impl GroupConfig {
             local_rank: rank,
             agent_store: false,
             timeout: DEFAULT_TIMEOUT,
+            backend: Backend::Gloo,
         }
     }
 
@@ -75,6 +110,17 @@ impl GroupConfig {
     /// ```
     pub fn with_timeout(self, timeout: Duration) -> Self {
         GroupConfig { timeout, ..self }
+    }
+
+    /// The same with another backend.
+    ///
+    /// ```
+    /// use tch_rnn::distributed::{Backend, GroupConfig};
+    /// let config = GroupConfig::new("127.0.0.1", 29500, 0, 1).with_backend(Backend::Nccl);
+    /// assert_eq!(config.backend, Backend::Nccl);
+    /// ```
+    pub fn with_backend(self, backend: Backend) -> Self {
+        GroupConfig { backend, ..self }
     }
 
     /// The configuration torchrun gives through the environment: `MASTER_ADDR`, `MASTER_PORT`,

@@ -75,8 +75,7 @@ impl ProcessGroup {
         if let Err((cause, detail)) = config.check() {
             return Err(refused(cause, detail).into());
         }
-        let GroupConfig { ref master_addr, master_port, rank, world_size, agent_store, timeout, .. } = config;
-        match RawGroup::new(master_addr, master_port, rank, world_size, agent_store, timeout) {
+        match RawGroup::new(&config) {
             Ok(raw) => Ok(ProcessGroup { config, raw, broken: Mutex::new(None) }),
             Err(message) => Err(joining_failure(&config, &message).into()),
         }

@@ -49,7 +49,7 @@ mod ddp;
 mod failure;
 mod group;
 
-pub use config::{DEFAULT_TIMEOUT, GroupConfig};
+pub use config::{Backend, DEFAULT_TIMEOUT, GroupConfig};
 pub use ddp::DistributedDataParallel;
 pub use failure::{Cause, Failure};
 pub use group::ProcessGroup;
@@ -68,4 +68,19 @@ pub(crate) use group::REPORT_GRACE;
 /// ```
 pub fn available() -> bool {
     crate::ffi::distributed::check_available().is_ok()
+}
+
+/// Whether this build can give a group [`Backend::Nccl`]: it has distributed support, a CUDA
+/// build of libtorch, and NCCL's backend library, which this call loads (with libtorch's CUDA
+/// library). `Err` says why not, in one line.
+///
+/// ```
+/// if let Err(why) = tch_rnn::distributed::nccl_available() {
+///     assert!(!why.to_string().contains('\n'), "{why}");
+/// }
+/// ```
+pub fn nccl_available() -> anyhow::Result<()> {
+    crate::ffi::distributed::check_available()
+        .and_then(|()| crate::ffi::distributed::nccl_available())
+        .map_err(|why| anyhow::anyhow!("distributed: NCCL: {why}"))
 }

@@ -1,6 +1,6 @@
 // libtorch's distributed engine (c10d), as torch.distributed drives it: a TCPStore, the
 // PrefixStores that init_process_group puts around it, a ProcessGroup holding a
-// ProcessGroupGloo backend, its collectives, and the pieces of DistributedDataParallel that
+// ProcessGroupGloo backend (and a ProcessGroupNCCL one from nccl.cpp when asked), its collectives, and the pieces of DistributedDataParallel that
 // libtorch exports (parameter verification, broadcast_coalesced, bucket assignment), plus a
 // recorder of the order in which parameters' gradients become ready (as DDP's Reducer records
 // it to rebuild its buckets). Compiled only when gloo's headers are there (build.rs), with
@@ -99,19 +99,42 @@ c10::intrusive_ptr<c10d::Store> tcp_store(const char* host, int port, int rank, 
     return store;
 }
 
-// init_process_group("gloo")'s default group: PrefixStore "default_pg", then the group name
-// "0/", then the device "cpu/" for the backend, registered for CPU and CUDA tensors alike.
+// The signature of tch_rnn_nccl_backend_new (nccl.cpp, in libtch_rnn_nccl.so).
+using NcclFactory = size_t (*)(const void* store, int rank, int world, int64_t timeout_ms, void** out, char* err,
+                               size_t cap);
+
+// A ProcessGroupNCCL from `factory` on the "cuda/" PrefixStore; its errors are rethrown here.
+c10::intrusive_ptr<c10d::Backend> nccl_backend(NcclFactory factory, const c10::intrusive_ptr<c10d::Store>& store,
+                                               int rank, int world, std::chrono::milliseconds timeout) {
+    std::string message(1024, '\0');
+    void* raw = nullptr;
+    size_t n = factory(&store, rank, world, timeout.count(), &raw, message.data(), message.size());
+    TORCH_CHECK(n == 0, message.substr(0, std::min(n, message.size())));
+    return c10::intrusive_ptr<c10d::Backend>::reclaim(static_cast<c10d::Backend*>(raw));
+}
+
+// init_process_group's default group: PrefixStore "default_pg", then the group name "0/",
+// then one backend per device under the device's prefix. Without `nccl`, as
+// init_process_group("gloo"): one ProcessGroupGloo on "cpu/" for CPU and CUDA tensors alike.
+// With it, as init_process_group("cpu:gloo,cuda:nccl"): Gloo on "cpu/" for CPU tensors, NCCL
+// (made by `nccl`) on "cuda/" for CUDA tensors, and NCCL the default.
 c10::intrusive_ptr<c10d::ProcessGroup> default_group(const c10::intrusive_ptr<c10d::Store>& store, int rank,
-                                                     int world, std::chrono::milliseconds timeout) {
+                                                     int world, std::chrono::milliseconds timeout, NcclFactory nccl) {
+    using Type = c10d::ProcessGroup::BackendType;
     auto named = c10::make_intrusive<c10d::PrefixStore>("0/", c10::make_intrusive<c10d::PrefixStore>("default_pg", store));
     auto pg = c10::make_intrusive<c10d::ProcessGroup>(named, rank, world);
+    pg->setDefaultBackend(nccl ? Type::NCCL : Type::GLOO);
     auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>("cpu/", named), rank,
                                                             world, c10d::ProcessGroupGloo::Options::create_default(timeout));
     gloo->setSequenceNumberForGroup();
-    auto backend = c10::static_intrusive_pointer_cast<c10d::Backend>(gloo);
-    pg->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, backend);
-    pg->setBackend(c10::DeviceType::CUDA, c10d::ProcessGroup::BackendType::GLOO, backend);
-    pg->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
+    auto cpu = c10::static_intrusive_pointer_cast<c10d::Backend>(gloo);
+    pg->setBackend(c10::DeviceType::CPU, Type::GLOO, cpu);
+    if (nccl) {
+        c10::intrusive_ptr<c10d::Store> cuda = c10::make_intrusive<c10d::PrefixStore>("cuda/", named);
+        pg->setBackend(c10::DeviceType::CUDA, Type::NCCL, nccl_backend(nccl, cuda, rank, world, timeout));
+    } else {
+        pg->setBackend(c10::DeviceType::CUDA, Type::GLOO, cpu);
+    }
     pg->setGroupName("0");
     pg->setGroupDesc("default_pg");
     return pg;
@@ -142,13 +165,14 @@ struct ReadyOrder {
 
 extern "C" {
 
-// *out = the default process group of this rank, as init_process_group("gloo") builds it.
+// *out = the default process group of this rank, as init_process_group("gloo") builds it, or
+// with `nccl` (tch_rnn_nccl_backend_new) as init_process_group("cpu:gloo,cuda:nccl").
 size_t tch_rnn_dist_group_new(const char* host, int port, int rank, int world, int agent_store, int64_t timeout_ms,
-                              void** out, char* err, size_t cap) {
+                              NcclFactory nccl, void** out, char* err, size_t cap) {
     return quiet(err, cap, [&] {
         auto timeout = std::chrono::milliseconds(timeout_ms);
         auto store = tcp_store(host, port, rank, world, agent_store != 0, timeout);
-        *out = new Group{store, default_group(store, rank, world, timeout)};
+        *out = new Group{store, default_group(store, rank, world, timeout, nccl)};
     });
 }
 

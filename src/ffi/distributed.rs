@@ -1,5 +1,5 @@
 //! libtorch's distributed engine, c10d (`distributed.cpp`): a process group as
-//! `init_process_group("gloo")` builds it, its collectives, its store, and the pieces of
+//! `init_process_group("gloo")` (or `"cpu:gloo,cuda:nccl"`) builds it, its collectives, its store, and the pieces of
 //! DistributedDataParallel that libtorch exports. Errors come back as libtorch's message, for
 //! [`crate::distributed`] to classify and put on one line. Compiled when build.rs found gloo's
 //! headers (`cfg(tch_rnn_distributed)`); `distributed_off.rs` stands in otherwise.
@@ -7,11 +7,11 @@
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::NonNull;
-use std::time::Duration;
-
 use tch::Tensor;
 
+use super::nccl::Factory;
 use super::{ptr, read_string};
+use crate::distributed::{Backend, GroupConfig};
 
 unsafe extern "C" {
     fn tch_rnn_dist_group_new(
@@ -21,6 +21,7 @@ unsafe extern "C" {
         world: c_int,
         agent_store: c_int,
         timeout_ms: i64,
+        nccl: Option<Factory>,
         out: *mut *mut c_void,
         err: *mut c_char,
         cap: usize,
@@ -96,6 +97,11 @@ pub fn check_available() -> Result<(), String> {
     Ok(())
 }
 
+/// `Ok` when NCCL's backend library loads (with libtorch's CUDA library).
+pub fn nccl_available() -> Result<(), String> {
+    super::nccl::factory().map(drop)
+}
+
 /// Runs a shim call; `Err` holds libtorch's message.
 fn run(f: impl FnMut(*mut c_char, usize) -> usize) -> Result<(), String> {
     let message = read_string(f);
@@ -113,7 +119,8 @@ fn handles(tensors: &[Tensor]) -> Vec<*const c_void> {
 }
 
 /// The default process group of this process (c10d::ProcessGroup with a ProcessGroupGloo
-/// backend) and the TCPStore it was built on.
+/// backend, and a ProcessGroupNCCL one for CUDA tensors with [`Backend::Nccl`]) and the
+/// TCPStore it was built on.
 pub struct RawGroup(NonNull<c_void>);
 
 // SAFETY: c10d's process groups and stores are used from any thread in PyTorch; the callers
@@ -122,28 +129,26 @@ unsafe impl Send for RawGroup {}
 unsafe impl Sync for RawGroup {}
 
 impl RawGroup {
-    /// Connects to (or, as rank 0 outside torchrun, hosts) the store at `host:port` and builds
-    /// the group, bounded by `timeout`.
-    pub fn new(
-        host: &str,
-        port: u16,
-        rank: usize,
-        world: usize,
-        agent_store: bool,
-        timeout: Duration,
-    ) -> Result<Self, String> {
-        let host = c_string("host", host)?;
-        let (rank, world) = (rank as c_int, world as c_int);
-        let timeout_ms = timeout.as_millis().min(i64::MAX as u128) as i64;
+    /// Connects to (or, as rank 0 outside torchrun, hosts) the store that `config` names and
+    /// builds the group with its backend, bounded by its timeout.
+    pub fn new(config: &GroupConfig) -> Result<Self, String> {
+        let nccl = match config.backend {
+            Backend::Gloo => None,
+            Backend::Nccl => Some(super::nccl::factory()?),
+        };
+        let host = c_string("host", &config.master_addr)?;
+        let (rank, world) = (config.rank as c_int, config.world_size as c_int);
+        let timeout_ms = config.timeout.as_millis().min(i64::MAX as u128) as i64;
         let mut out: *mut c_void = std::ptr::null_mut();
         run(|err, cap| unsafe {
             tch_rnn_dist_group_new(
                 host.as_ptr(),
-                port.into(),
+                config.master_port.into(),
                 rank,
                 world,
-                agent_store.into(),
+                config.agent_store.into(),
                 timeout_ms,
+                nccl,
                 &mut out,
                 err,
                 cap,

@@ -6,6 +6,9 @@
 //!   the GPU count;
 //! - [`distributed`] (`distributed.cpp`): c10d's store, process group and collectives, and
 //!   the parts of DDP libtorch exports (`distributed_off.rs` in a build without gloo's headers);
+//! - [`dynamic`]: loading a shared library when asked (libtorch's CUDA library, the NCCL backend);
+//! - `nccl` (`nccl.cpp`, a shared library of its own, linked against libtorch_cuda): c10d's
+//!   NCCL backend, loaded when a process group asks for it;
 //! - [`rng`] (`rng.cpp`): the default generators' states;
 //! - [`tensor_ops`] (`tensor_ops.cpp`): `vector_norm`, and `addcmul_`, `addcdiv_`, `add` with
 //!   the `value` / `alpha` that tch drops.
@@ -23,6 +26,9 @@ pub mod distributed;
 #[cfg(not(tch_rnn_distributed))]
 #[path = "distributed_off.rs"]
 pub mod distributed;
+pub(crate) mod dynamic;
+#[cfg(tch_rnn_distributed)]
+mod nccl;
 mod rng;
 mod tensor_ops;
 

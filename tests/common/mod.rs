@@ -10,7 +10,8 @@
 //! - [`attention_reference`]: multi-head attention from elementary ops, for the differential test;
 //! - [`live`]: the project's Python, for the live checks;
 //! - [`process`]: the generator lock, temporary directories, expecting errors;
-//! - [`ranks`]: distributed jobs of Rust and PyTorch ranks on loopback.
+//! - [`ranks`]: distributed jobs of Rust and PyTorch ranks on loopback;
+//! - [`nccl`]: c10d's NCCL backend, as far as the machine allows.
 //!
 //! Each test binary compiles this module on its own and uses only part of it, hence the
 //! `dead_code` allowance.
@@ -23,6 +24,7 @@ pub mod compare;
 pub mod fixtures;
 pub mod init_check;
 pub mod live;
+pub mod nccl;
 pub mod nn_grid;
 pub mod printed;
 pub mod process;
