@@ -7,7 +7,8 @@
 #                          need not import here: only its version is read)
 #     --libtorch VERSION   the target version instead (2.13.0 or 2.11.0)
 #     --out FILE           the archive to write (.tar.gz)
-# Builds, for that version, the `tch-rnn` binary and the GPU test binary (tests/gpu_check.rs,
+# Builds, for that version, the `tch-rnn` binary, the NCCL backend's library (when that torch's
+# CUDA wheels and headers are at hand) and the GPU test binary (tests/gpu_check.rs,
 # `cargo test --no-run`; more test binaries go in GPU_TESTS below), and packs them with the
 # PyTorch twins and the scripts they import, the corpus, safetensors for a Python without it,
 # check/runner.py and run.sh. The version this checkout's Cargo.lock and LIBTORCH hold is built
@@ -85,7 +86,16 @@ cd "$src"
 echo "gpu-bundle: building for libtorch $version (tch $tch) against $LIBTORCH" >&2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo build --release --bin tch-rnn >"$log" 2>&1 || { tail -30 "$log" >&2; fail "cargo build failed"; }
+cargo build --release --bin tch-rnn --message-format=json >"$log.json" 2>"$log" ||
+    { tail -30 "$log" >&2; fail "cargo build failed"; }
+# The NCCL backend's library, where build.rs left it (when this libtorch and its headers allowed).
+nccl_library=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m.get("reason") == "build-script-executed" and "tch-rnn" in m["package_id"]:
+        print(m["out_dir"] + "/libtch_rnn_nccl.so")' "$log.json" | tail -1)
+rm -f "$log.json"
 target=${CARGO_TARGET_DIR:-$src/target}
 declare -A test_binaries
 for test in "${GPU_TESTS[@]}"; do
@@ -116,6 +126,9 @@ name="tch-rnn-gpu-check-$version"
 stage="$stage_root/$name"
 mkdir -p "$stage"/{bin,check,scripts/pytorch,data,pylib}
 cp "$target/release/tch-rnn" "$stage/bin/"
+# Beside the binaries, where they look for it first.
+nccl=false
+[[ -f "$nccl_library" ]] && cp "$nccl_library" "$stage/bin/" && nccl=true
 for test in "${GPU_TESTS[@]}"; do
     cp "${test_binaries[$test]}" "$stage/bin/$test"
 done
@@ -136,7 +149,7 @@ json.dump({
     "commit": "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)",
     "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "built_on": "$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-unknown}")",
     "needs": {"glibc": "${glibc#GLIBC_}", "libstdcxx": "${glibcxx#GLIBCXX_}"},
-    "tests": "${GPU_TESTS[*]}".split(),
+    "tests": "${GPU_TESTS[*]}".split(), "nccl": "$nccl" == "true",
 }, open(sys.argv[1], "w"), indent=2)
 EOF
 cat >"$stage/README.txt" <<EOF

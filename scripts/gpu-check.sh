@@ -9,10 +9,12 @@
 # 3. a short training run of the tutorial model (section 3.3) on the device, against the CPU;
 # 4. the device-mismatch errors (a CPU input to a module on the GPU);
 # 5. peak GPU memory of the Rust checks (nvidia-smi, sampled every 50 ms);
-# 6. data-parallel training on the device: `tch-rnn train --nproc 1` (world size 1) and
-#    `--nproc 2` (2 ranks sharing GPU 0), both Gloo (CUDA tensors through Gloo's CUDA path; NCCL
-#    is not implemented, docs/distributed.md), against one process: the same losses within
-#    float tolerance, and each one's speed.
+# 6. c10d's NCCL backend: a group of one (collectives and DDP on CUDA tensors through NCCL); on
+#    the CPU, its library loads and NCCL refuses in one line (tests/gpu_check.rs 5);
+# 7. data-parallel training on the device against one process (the same losses within float
+#    tolerance, and each one's speed): `tch-rnn train --nproc 1` and `--nproc 2` with Gloo (2
+#    ranks sharing GPU 0, CUDA tensors through Gloo's CUDA path), and with NCCL one rank per GPU
+#    (`--nproc GPUS --backend nccl`, world size 1 on a one-GPU machine).
 # Takes a few minutes, most of it the first build. It needs this checkout, Rust and the network
 # (scripts/setup.sh); for a GPU machine without them, scripts/gpu-bundle.sh makes the same
 # checks (and more) into one archive that runs there with the machine's own PyTorch
@@ -60,7 +62,7 @@ if ((status != 0)); then
     echo "gpu-check: FAILED" >&2
     exit 1
 fi
-echo "gpu-check: data-parallel training on $device (Gloo)" >&2
+echo "gpu-check: data-parallel training on $device (Gloo, and NCCL on CUDA)" >&2
 cargo build --release --quiet --bin tch-rnn
 train() {
     target/release/tch-rnn train --device "$device" --steps 100 --eval-every 100 --sample-every 0 --batch 32 \
@@ -68,10 +70,16 @@ train() {
         { cat "$work/$1.log" >&2; echo "gpu-check: FAILED ($1)" >&2; exit 1; }
 }
 train one-process
-train nproc-1 --nproc 1
-train nproc-2 --nproc 2
+train nproc-1 --nproc 1 --backend gloo
+train nproc-2 --nproc 2 --backend gloo
+runs=(nproc-1 nproc-2)
+if [[ "$device" == cuda ]]; then
+    gpus=$(nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)
+    train "nccl-$gpus" --nproc "$gpus" --backend nccl
+    runs+=("nccl-$gpus")
+fi
 last_loss() { tail -1 "$work/$1/history.csv" | cut -d, -f2; }
-for run in nproc-1 nproc-2; do
+for run in "${runs[@]}"; do
     .venv/bin/python - "$run" "$(last_loss "$run")" "$(last_loss one-process)" <<'EOF' ||
 import sys
 run, a, b = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])

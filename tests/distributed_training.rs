@@ -276,9 +276,10 @@ fn a_group_of_rust_and_pytorch_ranks_trains_as_pytorch_alone() {
                 command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start a rank")
             })
             .collect();
-        for child in ranks {
+        for (rank, child) in ranks.into_iter().enumerate() {
             let output = child.wait_with_output().expect("a rank");
-            assert!(output.status.success(), "mixed group: {}", String::from_utf8_lossy(&output.stderr));
+            let (status, stderr) = (output.status, String::from_utf8_lossy(&output.stderr));
+            assert!(status.success(), "mixed group: rank {rank} (Rust: {rust_rank}) ended with {status}: {stderr}");
         }
         let files = ["model.safetensors", "optimizer.safetensors", "rng.safetensors"];
         let files = [&files[..], if batching == "streams" { &["carry.safetensors"] } else { &[] }].concat();

@@ -16,13 +16,17 @@ Parts (in order; a part whose input failed is skipped, saying which):
   nn_parity        tests/gpu_check.rs 2: the grid in Rust on the device against PyTorch's
   tutorial         tests/gpu_check.rs 3: the tutorial model trained on the device against the CPU
   mismatch         tests/gpu_check.rs 4: the device-mismatch errors
+  nccl             tests/gpu_check.rs 5: a group of one on c10d's NCCL backend (collectives, DDP);
+                   on the CPU, its library loads and NCCL refuses in one line for want of a GPU
   train_rust       tch-rnn train --device DEV, a few hundred steps
   train_pytorch    scripts/pytorch/char_model.py train on the same device (check/on_device.py)
   train_large_*    the same with a model and batch sized for a GPU (few steps on --cpu)
   sample_rust      tch-rnn sample speed (two lengths, so that start-up cancels out)
   sample_pytorch   char_model.py sample speed, the same way
-  distributed      tch-rnn train --nproc 2 on the device (2 Gloo ranks sharing its first GPU)
-                   against train_rust's one-process run
+  distributed      tch-rnn train --nproc 2 --backend gloo on the device (2 Gloo ranks sharing
+                   its first GPU) against train_rust's one-process run
+  distributed_nccl tch-rnn train --nproc GPUS --backend nccl (one rank per GPU, NCCL) against
+                   train_rust's one-process run; on the CPU, its one-line refusal
 """
 
 import argparse
@@ -396,20 +400,39 @@ print(json.dumps(d))
         figures = {"chars_per_second": round(rate), "seconds": [round(s, 3) for s in seconds], "lengths": list(lengths)}
         return True, figures, None
 
-    def distributed(self, timeout):
-        """`tch-rnn train --nproc 2` on the device: 2 Gloo ranks sharing its first GPU (CUDA tensors
-        through Gloo's CUDA path; NCCL is not implemented), the options of train_rust, against
-        that one-process run: the same steps within float tolerance, steps per second, each
-        rank's share of the step time spent exchanging."""
-        ok, figures, error = self.train("distributed", "rust", [*self.small, "--nproc", "2"], timeout)
+    def nccl(self, timeout):
+        passed, figures, error = self.gpu_test("nccl", "gpu_5_nccl_group_of_one", timeout)
+        figures["nccl_library_in_bundle"] = (HERE / "bin" / "libtch_rnn_nccl.so").exists()
+        return passed, figures, error
+
+    def distributed(self, timeout, name="distributed", ranks=2, backend="gloo"):
+        """`tch-rnn train --nproc RANKS --backend BACKEND` on the device (Gloo: 2 ranks sharing its
+        first GPU, CUDA tensors through Gloo's CUDA path; NCCL: one rank per GPU), the options
+        of train_rust, against that one-process run: the same steps within float tolerance,
+        steps per second, each rank's share of the step time spent exchanging."""
+        options = [*self.small, "--nproc", str(ranks), "--backend", backend]
+        ok, figures, error = self.train(name, "rust", options, timeout)
         one = self.figures("train_rust")
         if ok and "final_train_loss" in one:
             difference = abs(figures["final_train_loss"] - one["final_train_loss"]) / abs(one["final_train_loss"])
             figures["final_train_loss_relative_to_one_process"] = difference
             figures["speed_over_one_process"] = round(figures["chars_per_second"] / one["chars_per_second"], 3)
             ok = difference < 1e-3
-            error = None if ok else f"2 ranks ended {difference:.1e} (relative) from one process's loss"
+            error = None if ok else f"{ranks} ranks ended {difference:.1e} (relative) from one process's loss"
         return ok, figures, error
+
+    def distributed_nccl(self, timeout):
+        """On the GPU, `distributed` with one NCCL rank per GPU; on the CPU, `--backend nccl` is
+        refused before any rank starts, in one line."""
+        if self.cuda:
+            gpus = len(self.figures("environment").get("gpus") or []) or 1
+            return self.distributed(timeout, "distributed_nccl", gpus, "nccl")
+        command = [self.tch_rnn, "train", "--text", self.text, "--out", self.work / "distributed_nccl", "--nproc", "2",
+                   "--backend", "nccl", "--device", "cpu"]
+        status, out, err, _, _, _ = self.execute("distributed_nccl", command, timeout, cwd=HERE)
+        lines = err.strip().splitlines()
+        ok = status != 0 and len(lines) == 1 and "--backend nccl: expected --device cuda" in lines[0]
+        return ok, {"refusal": lines}, None if ok else f"expected one refusal line, got status {status}: {err[:300]}"
 
     def run_all(self):
         cuda, dev = self.cuda, self.device
@@ -423,6 +446,7 @@ print(json.dumps(d))
         self.part("tutorial", f"the tutorial model trained on {dev} against the CPU", 90, self.tutorial,
                   needs=["device"])
         self.part("mismatch", "device-mismatch errors", 60, self.mismatch, needs=["device"])
+        self.part("nccl", f"a group of one on NCCL ({dev})", 60, self.nccl, needs=["device"])
         # The default model of `tch-rnn train` (2x256 LSTM, batch 32 x 64), then one sized for a
         # GPU. On the CPU (a dry run of the mechanics, on a machine that may be busy) few steps,
         # one thread on both sides, and the second model shrunk.
@@ -455,8 +479,11 @@ print(json.dumps(d))
         s, p = self.figures("sample_rust"), self.figures("sample_pytorch")
         if "chars_per_second" in s and "chars_per_second" in p:
             s["rust_over_pytorch_speed"] = round(s["chars_per_second"] / max(p["chars_per_second"], 1), 3)
-        self.part("distributed", f"tch-rnn train --nproc 2 --device {dev} (Gloo), against one process", 180,
+        self.part("distributed", f"tch-rnn train --nproc 2 --backend gloo --device {dev}, against one process", 180,
                   self.distributed, needs=["train_rust"])
+        what = "one rank per GPU, against one process" if cuda else "refused on the CPU in one line"
+        self.part("distributed_nccl", f"tch-rnn train --backend nccl ({what})", 150, self.distributed_nccl,
+                  needs=["train_rust", "nccl"] if cuda else ["load"])
 
     def summary(self):
         """The headline figures, one dict."""
@@ -476,6 +503,11 @@ print(json.dumps(d))
                         "rust_over_pytorch_speed"]:
                 if key in g:
                     out[f"{part}.{key}"] = g[key]
+        for part in ["distributed", "distributed_nccl"]:
+            for key in ["final_train_loss_relative_to_one_process", "speed_over_one_process"]:
+                if key in f(part):
+                    out[f"{part}.{key}"] = f(part)[key]
+        out["nccl"] = next(iter(f("nccl").get("report") or []), None)
         peaks = [p["figures"].get("peak_gpu_mib") for p in self.parts if p["name"] in
                  ("device", "nn_parity", "tutorial", "mismatch", "train_rust", "train_large_rust", "sample_rust")]
         peaks = [p for p in peaks if p is not None]

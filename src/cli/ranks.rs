@@ -85,9 +85,7 @@ impl BackendChoice {
                 "--backend nccl: expected a GPU for each of this machine's {local_ranks} ranks, got {gpus} GPU(s) \
                  (--backend gloo lets ranks share a GPU)"
             ),
-            BackendChoice::Nccl => {
-                nccl_available().map(|()| Backend::Nccl).map_err(|why| anyhow::anyhow!("--backend {why}"))
-            }
+            BackendChoice::Nccl => nccl_available().map(|()| Backend::Nccl),
         }
     }
 }
@@ -109,7 +107,8 @@ impl RankArgs {
 
 /// Starts `nproc` ranks of this very command line (without `--nproc`) on a free loopback
 /// port, each with its share of the cores as `--threads` unless `threads` is given, and waits
-/// for them (after refusing, once, `--backend nccl` on the CPU `device`). Ctrl-C or SIGTERM is passed on to every rank as SIGTERM (they save and stop); a
+/// for them (after refusing, once, `--backend nccl` on the CPU `device`). Ctrl-C or SIGTERM is
+/// passed on to every rank as SIGTERM (they save and stop); a
 /// rank that dies takes the others down within [`STOP_GRACE`] (or `timeout`, if shorter), and
 /// the launcher says which.
 pub(crate) fn launch(nproc: u16, ranks: RankArgs, device: DeviceRequest, threads: Option<i32>) -> Result<Done> {

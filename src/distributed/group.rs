@@ -23,10 +23,11 @@ const BROADCAST_BUCKET_BYTES: usize = 250 * 1024 * 1024;
 pub(crate) const REPORT_GRACE: Duration = Duration::from_secs(5);
 
 /// One rank's membership of a process group: c10d's `ProcessGroup` over a `ProcessGroupGloo`
-/// backend (CPU tensors; CUDA tensors through Gloo's CUDA path, staged in host memory), on a
+/// backend (CPU tensors; CUDA tensors through Gloo's CUDA path, staged in host memory), or with
+/// [`Backend::Nccl`](super::Backend::Nccl) a `ProcessGroupNCCL` one for CUDA tensors, on a
 /// `TCPStore` that rank 0 hosts, or torchrun's agent. Its store keys are PyTorch's
-/// (`default_pg/0//cpu/...`), so PyTorch ranks that call `init_process_group("gloo")` with the
-/// same address join the same group.
+/// (`default_pg/0//cpu/...`), so PyTorch ranks that call `init_process_group` with the same
+/// backend string and address join the same group.
 ///
 /// Collectives run one at a time and block until done. Any failure is one line naming this
 /// rank and the cause ([`Failure`]), within the timeout; after one, the group is broken and

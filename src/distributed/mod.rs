@@ -5,6 +5,7 @@
 //! | here | PyTorch |
 //! |---|---|
 //! | [`GroupConfig::from_env`], [`ProcessGroup::new`] | `init_process_group("gloo")` (env://: `MASTER_ADDR`, `MASTER_PORT`, `RANK`, `WORLD_SIZE`) |
+//! | [`GroupConfig::with_backend`]`(`[`Backend::Nccl`]`)` | `init_process_group("cpu:gloo,cuda:nccl")` |
 //! | [`ProcessGroup::allreduce`] | `dist.all_reduce` (SUM), `all_reduce_coalesced` for several tensors |
 //! | [`ProcessGroup::broadcast`] | `dist.broadcast`, DDP's `_broadcast_coalesced` for several tensors |
 //! | [`ProcessGroup::barrier`] | `dist.barrier()` |
@@ -12,14 +13,18 @@
 //!
 //! Everything is c10d's, through the crate's C++ shim: `TCPStore`, the `PrefixStore`s that
 //! `init_process_group` wraps it in (`default_pg`, the group name `0/`, the device `cpu/`),
-//! `ProcessGroup` with a `ProcessGroupGloo` backend, DDP's parameter verification,
-//! `broadcast_coalesced` and bucket assignment. So a group may mix Rust and PyTorch ranks.
+//! `ProcessGroup` with a `ProcessGroupGloo` backend (and `ProcessGroupNCCL` for CUDA tensors
+//! when asked), DDP's parameter verification, `broadcast_coalesced` and bucket assignment. So
+//! a group may mix Rust and PyTorch ranks.
 //!
-//! Devices: Gloo serves CPU tensors, and CUDA tensors through its CUDA path (staged through
-//! pinned host memory; libtorch_cuda.so registers it once [`crate::device::select`] has loaded
-//! CUDA). NCCL, which PyTorch uses for CUDA tensors, is not used here: `ProcessGroupNCCL` lives
-//! in libtorch_cuda.so, which this crate loads only when CUDA is asked for, and its headers need
-//! NCCL's and CUDA's; see docs/distributed.md. Nothing here was run on a GPU.
+//! Devices ([`Backend`]): with Gloo (the default, `init_process_group("gloo")`), Gloo serves
+//! CPU tensors, and CUDA tensors through its CUDA path (staged through pinned host memory;
+//! libtorch_cuda.so registers it once [`crate::device::select`] has loaded CUDA), so ranks may
+//! share a GPU. With NCCL (`init_process_group("cpu:gloo,cuda:nccl")`), `ProcessGroupNCCL`
+//! moves CUDA tensors GPU to GPU, one GPU per rank, and Gloo the CPU tensors. NCCL lives in
+//! libtorch_cuda.so, so its part of the shim is a library of its own, loaded only when a group
+//! asks for it ([`nccl_available`]); see docs/distributed.md. Neither CUDA path has run on a GPU
+//! yet.
 //!
 //! Failures are one line naming the rank and the cause ([`Failure`], [`Cause`]): a lost peer
 //! ends every survivor's collective at once and names the ranks that did not report back; a

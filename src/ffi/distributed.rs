@@ -1,8 +1,9 @@
 //! libtorch's distributed engine, c10d (`distributed.cpp`): a process group as
-//! `init_process_group("gloo")` (or `"cpu:gloo,cuda:nccl"`) builds it, its collectives, its store, and the pieces of
-//! DistributedDataParallel that libtorch exports. Errors come back as libtorch's message, for
-//! [`crate::distributed`] to classify and put on one line. Compiled when build.rs found gloo's
-//! headers (`cfg(tch_rnn_distributed)`); `distributed_off.rs` stands in otherwise.
+//! `init_process_group("gloo")` (or `"cpu:gloo,cuda:nccl"`) builds it, its collectives, its
+//! store, and the pieces of DistributedDataParallel that libtorch exports. Errors come back as
+//! libtorch's message, for [`crate::distributed`] to classify and put on one line. Compiled
+//! when build.rs found gloo's headers (`cfg(tch_rnn_distributed)`); `distributed_off.rs` stands
+//! in otherwise.
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::TempDir;
@@ -15,10 +16,31 @@ pub enum Side {
     PyTorch,
 }
 
-/// A port nobody listens on now, picked by the system.
+/// A port nobody listens on now, below the system's ephemeral range: the ports that
+/// connections and `bind(0)` take come from that range, so no socket of a running job (Gloo
+/// opens many) can take this one between the check here and the rank that binds it. Each call
+/// of the process tries the next port, from a start that depends on the process id.
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local address").port()
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    if low <= FIRST + 1000 {
+        // An ephemeral range reaching down here leaves no such ports: the system picks.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        return listener.local_addr().expect("local address").port();
+    }
+    let span = low - FIRST;
+    let start = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let port = (FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{low}");
 }
 
 /// examples/ddp_worker, built by `cargo test` (or `cargo build --release --examples`).
