@@ -35,6 +35,7 @@ fn one_job() -> MutexGuard<'static, ()> {
 /// Whether this build has distributed support; without it, checks that joining a group says in
 /// one line how to get it (and says on stderr that the rest was not run).
 fn gloo_build(what: &str) -> bool {
+    common::ranks::assert_no_distributed_build_error();
     if available() {
         return true;
     }

@@ -141,6 +141,7 @@ fn assert_same_bits(what: &str, actual: &Path, expected: &Path, files: &[&str]) 
 
 /// Whether distributed support is built in; if not, checks that `--nproc` says so in one line.
 fn gloo_build(what: &str) -> bool {
+    common::ranks::assert_no_distributed_build_error();
     if tch_rnn::distributed::available() {
         return true;
     }

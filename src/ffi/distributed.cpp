@@ -146,7 +146,10 @@ struct ReadyOrder {
     std::mutex mutex;
     std::vector<int64_t> order;
     std::vector<bool> seen;
-    std::vector<std::pair<uintptr_t, c10::intrusive_ptr<torch::autograd::Node>>> hooks;
+    // A gradient accumulator's pointer: std::shared_ptr up to libtorch 2.11, c10::intrusive_ptr
+    // from 2.13 on.
+    using Accumulator = decltype(torch::autograd::impl::grad_accumulator(std::declval<const at::Tensor&>()));
+    std::vector<std::pair<uintptr_t, Accumulator>> hooks;
 
     void ready(size_t index) {
         std::lock_guard<std::mutex> lock(mutex);

@@ -15,8 +15,16 @@ pub fn nccl_available() -> Result<(), String> {
 }
 
 /// Why nothing distributed works in this build, and how to get it.
-pub const NOT_BUILT: &str = "this build has no distributed support (gloo's headers were missing when it was compiled): \
-run `bash scripts/setup.sh` (it fetches Debian's libgloo-dev headers into .venv/gloo) and rebuild";
+pub const NOT_BUILT: &str = match option_env!("TCH_RNN_DISTRIBUTED_BUILD_ERROR") {
+    Some(_) => {
+        "this build has no distributed support: src/ffi/distributed.cpp did not compile against gloo's headers \
+(cargo build -vv shows why)"
+    }
+    None => {
+        "this build has no distributed support (gloo's headers were missing when it was compiled): \
+run `bash scripts/setup.sh` (it fetches Debian's libgloo-dev headers into .venv/gloo) and rebuild"
+    }
+};
 
 /// No process group can exist in this build.
 pub enum RawGroup {}

@@ -16,6 +16,7 @@ pub fn open(path: &Path, global: bool) -> Result<*mut c_void, String> {
 }
 
 /// The address of `symbol` in the library `handle`.
+#[cfg_attr(not(tch_rnn_distributed), allow(dead_code))]
 pub fn symbol(handle: *mut c_void, symbol: &CStr) -> Result<*mut c_void, String> {
     // SAFETY: a handle from `open` and a valid C string.
     let address = unsafe { libc::dlsym(handle, symbol.as_ptr()) };

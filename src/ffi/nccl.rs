@@ -41,7 +41,10 @@ fn library() -> Result<PathBuf, String> {
     match (beside.filter(|path| path.exists()), option_env!("TCH_RNN_NCCL_BUILT")) {
         (Some(path), _) => Ok(path),
         (None, Some(built)) => Ok(built.into()),
-        (None, None) => Err(NOT_BUILT.into()),
+        (None, None) => match option_env!("TCH_RNN_NCCL_BUILD_ERROR") {
+            Some(why) => Err(format!("this build has no NCCL backend: {why}")),
+            None => Err(NOT_BUILT.into()),
+        },
     }
 }
 

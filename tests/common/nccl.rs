@@ -22,6 +22,9 @@ pub fn check_group_of_one(device: Device) -> String {
     if !available() {
         return "nccl: this build has no distributed support".into();
     }
+    if let Some(why) = option_env!("TCH_RNN_NCCL_BUILD_ERROR") {
+        panic!("the NCCL backend's headers were there but it did not build: {why}");
+    }
     if let Err(why) = nccl_available() {
         // A build without NCCL's backend (no CUDA build of libtorch, or no headers): joining
         // says so in one line.

@@ -43,6 +43,14 @@ pub fn free_port() -> u16 {
     panic!("no free port in {FIRST}..{low}");
 }
 
+/// Fails the test when build.rs found gloo's headers but the distributed shim did not compile
+/// against them: the distributed tests must not pass on the refusal of a broken build.
+pub fn assert_no_distributed_build_error() {
+    if let Some(why) = option_env!("TCH_RNN_DISTRIBUTED_BUILD_ERROR") {
+        panic!("gloo's headers were there but distributed support did not build: {why}");
+    }
+}
+
 /// examples/ddp_worker, built by `cargo test` (or `cargo build --release --examples`).
 pub fn rust_worker() -> PathBuf {
     // target/<profile>/deps/<this test> -> target/<profile>/examples
