@@ -396,8 +396,14 @@ print(json.dumps(d))
             if len(out) < length:
                 return False, {}, f"sampled {len(out)} characters, asked for {length}"
             seconds.append(took)
-        rate = (lengths[1] - lengths[0]) / max(seconds[1] - seconds[0], 1e-6)
-        figures = {"chars_per_second": round(rate), "seconds": [round(s, 3) for s in seconds], "lengths": list(lengths)}
+        figures = {"seconds": [round(s, 3) for s in seconds], "lengths": list(lengths)}
+        extra = seconds[1] - seconds[0]
+        if extra < 0.05 * seconds[1]:
+            # Start-up and noise swamp the difference: no rate can be read from these two runs.
+            figures["chars_per_second"] = None
+            figures["note"] = f"the longer sample took {extra:+.3f} s more: too little to time"
+        else:
+            figures["chars_per_second"] = round((lengths[1] - lengths[0]) / extra)
         return True, figures, None
 
     def nccl(self, timeout):
@@ -477,8 +483,8 @@ print(json.dumps(d))
         self.part("sample_pytorch", f"char_model.py sample on {dev} speed (the same checkpoint)", 120,
                   lambda t: self.sample("sample_pytorch", "pytorch", checkpoint, t), needs=["train_rust", "environment"])
         s, p = self.figures("sample_rust"), self.figures("sample_pytorch")
-        if "chars_per_second" in s and "chars_per_second" in p:
-            s["rust_over_pytorch_speed"] = round(s["chars_per_second"] / max(p["chars_per_second"], 1), 3)
+        if s.get("chars_per_second") and p.get("chars_per_second"):
+            s["rust_over_pytorch_speed"] = round(s["chars_per_second"] / p["chars_per_second"], 3)
         self.part("distributed", f"tch-rnn train --nproc 2 --backend gloo --device {dev}, against one process", 180,
                   self.distributed, needs=["train_rust"])
         what = "one rank per GPU, against one process" if cuda else "refused on the CPU in one line"
