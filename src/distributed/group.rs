@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::Result;
 use tch::Tensor;
 
-use super::config::GroupConfig;
+use super::config::{Backend, GroupConfig};
 use super::failure::{Cause, Failure, classify, silent_ranks, tidy};
+use super::nccl_ready;
 use crate::ffi::distributed::RawGroup;
 
 /// DDP's `broadcast_bucket_size` (torch/nn/parallel/distributed.py): the largest buffer that
@@ -70,13 +71,17 @@ impl ProcessGroup {
             cause,
             detail,
         };
-        if let Err(missing) = crate::ffi::distributed::check_available() {
+        let nccl = config.backend == Backend::Nccl;
+        let available =
+            crate::ffi::distributed::check_available().and_then(|()| if nccl { nccl_ready() } else { Ok(()) });
+        if let Err(missing) = available {
             return Err(refused(Cause::Unavailable, missing).into());
         }
         if let Err((cause, detail)) = config.check() {
             return Err(refused(cause, detail).into());
         }
-        match RawGroup::new(&config) {
+        let GroupConfig { ref master_addr, master_port, rank, world_size, agent_store, timeout, .. } = config;
+        match RawGroup::new(master_addr, master_port, rank, world_size, agent_store, nccl, timeout) {
             Ok(raw) => Ok(ProcessGroup { config, raw, broken: Mutex::new(None) }),
             Err(message) => Err(joining_failure(&config, &message).into()),
         }

@@ -86,6 +86,12 @@ pub fn available() -> bool {
 /// ```
 pub fn nccl_available() -> anyhow::Result<()> {
     crate::ffi::distributed::check_available()
-        .and_then(|()| crate::ffi::distributed::nccl_available())
+        .and_then(|()| nccl_ready())
         .map_err(|why| anyhow::anyhow!("distributed: NCCL: {why}"))
+}
+
+/// Loads libtorch's CUDA library, then NCCL's backend library; `Err` says why not.
+fn nccl_ready() -> Result<(), String> {
+    crate::device::load_cuda_library()?;
+    crate::ffi::distributed::nccl_available()
 }

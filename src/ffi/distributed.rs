@@ -8,11 +8,12 @@
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 use std::ptr::NonNull;
+use std::time::Duration;
+
 use tch::Tensor;
 
 use super::nccl::Factory;
 use super::{ptr, read_string};
-use crate::distributed::{Backend, GroupConfig};
 
 unsafe extern "C" {
     fn tch_rnn_dist_group_new(
@@ -98,7 +99,7 @@ pub fn check_available() -> Result<(), String> {
     Ok(())
 }
 
-/// `Ok` when NCCL's backend library loads (with libtorch's CUDA library).
+/// `Ok` when NCCL's backend library loads (libtorch's CUDA library loaded first).
 pub fn nccl_available() -> Result<(), String> {
     super::nccl::factory().map(drop)
 }
@@ -120,7 +121,7 @@ fn handles(tensors: &[Tensor]) -> Vec<*const c_void> {
 }
 
 /// The default process group of this process (c10d::ProcessGroup with a ProcessGroupGloo
-/// backend, and a ProcessGroupNCCL one for CUDA tensors with [`Backend::Nccl`]) and the
+/// backend, and a ProcessGroupNCCL one for CUDA tensors when asked) and the
 /// TCPStore it was built on.
 pub struct RawGroup(NonNull<c_void>);
 
@@ -130,24 +131,30 @@ unsafe impl Send for RawGroup {}
 unsafe impl Sync for RawGroup {}
 
 impl RawGroup {
-    /// Connects to (or, as rank 0 outside torchrun, hosts) the store that `config` names and
-    /// builds the group with its backend, bounded by its timeout.
-    pub fn new(config: &GroupConfig) -> Result<Self, String> {
-        let nccl = match config.backend {
-            Backend::Gloo => None,
-            Backend::Nccl => Some(super::nccl::factory()?),
-        };
-        let host = c_string("host", &config.master_addr)?;
-        let (rank, world) = (config.rank as c_int, config.world_size as c_int);
-        let timeout_ms = config.timeout.as_millis().min(i64::MAX as u128) as i64;
+    /// Connects to (or, as rank 0 outside torchrun, hosts) the store at `host:port` and builds
+    /// the group, with NCCL for CUDA tensors if `nccl` (its library loaded first, see
+    /// [`nccl_available`]), bounded by `timeout`.
+    pub fn new(
+        host: &str,
+        port: u16,
+        rank: usize,
+        world: usize,
+        agent_store: bool,
+        nccl: bool,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let nccl = if nccl { Some(super::nccl::factory()?) } else { None };
+        let host = c_string("host", host)?;
+        let (rank, world) = (rank as c_int, world as c_int);
+        let timeout_ms = timeout.as_millis().min(i64::MAX as u128) as i64;
         let mut out: *mut c_void = std::ptr::null_mut();
         run(|err, cap| unsafe {
             tch_rnn_dist_group_new(
                 host.as_ptr(),
-                config.master_port.into(),
+                port.into(),
                 rank,
                 world,
-                config.agent_store.into(),
+                agent_store.into(),
                 timeout_ms,
                 nccl,
                 &mut out,

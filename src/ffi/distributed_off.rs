@@ -2,6 +2,8 @@
 //! functions, every one of which refuses with [`NOT_BUILT`]. Its handle types have no values,
 //! so nothing past a refused constructor can run.
 
+use std::time::Duration;
+
 use tch::Tensor;
 
 /// Refuses with [`NOT_BUILT`]: this build has no distributed support.
@@ -31,7 +33,7 @@ pub enum RawGroup {}
 
 impl RawGroup {
     /// Refuses with [`NOT_BUILT`].
-    pub fn new(_: &crate::distributed::GroupConfig) -> Result<Self, String> {
+    pub fn new(_: &str, _: u16, _: usize, _: usize, _: bool, _: bool, _: Duration) -> Result<Self, String> {
         Err(NOT_BUILT.into())
     }
 

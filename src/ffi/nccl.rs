@@ -24,8 +24,8 @@ pub type Factory = unsafe extern "C" fn(
     cap: usize,
 ) -> usize;
 
-/// The NCCL backend's factory, from the library loaded once per process (after
-/// `libtorch_cuda.so`); `Err` says why there is none.
+/// The NCCL backend's factory, from the library loaded once per process (the caller loads
+/// `libtorch_cuda.so` first, see [`crate::device`]); `Err` says why there is none.
 pub fn factory() -> Result<Factory, String> {
     static FACTORY: OnceLock<Result<Factory, String>> = OnceLock::new();
     FACTORY.get_or_init(|| load(&library()?)).clone()
@@ -52,9 +52,8 @@ fn library() -> Result<PathBuf, String> {
 const NOT_BUILT: &str = "this build has no NCCL backend (it needs a CUDA build of libtorch, nccl.h and CUDA's headers \
 when it is compiled; `bash scripts/setup.sh` fetches them): use the gloo backend";
 
-/// Loads libtorch's CUDA library, then `path`, and finds the factory in it.
+/// Loads `path` and finds the factory in it.
 fn load(path: &Path) -> Result<Factory, String> {
-    crate::device::load_cuda_library()?;
     let handle = open(path, false).map_err(|why| format!("the NCCL backend's library could not be loaded: {why}"))?;
     let address = symbol(handle, c"tch_rnn_nccl_backend_new").map_err(|why| format!("{}: {why}", path.display()))?;
     // SAFETY: the symbol is nccl.cpp's function, of this signature.
