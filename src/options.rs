@@ -1,5 +1,5 @@
 //! Options defined once. A group of options (the model's shape, the data, the optimization, the
-//! run) is one serde struct declared with [`option_group!`]: each field carries its default, its
+//! run) is one serde struct declared with `option_group!`: each field carries its default, its
 //! help, the [`Domain`] of its values and whether a resumed run keeps it. From that one
 //! declaration come the struct's `Default`, its JSON form (checkpoints store it whole), its
 //! validation (errors name the field: [`OptionError`]), the generic comparison that resume
