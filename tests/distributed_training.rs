@@ -269,7 +269,8 @@ fn a_group_of_rust_and_pytorch_ranks_trains_as_pytorch_alone() {
                 } else {
                     let mut c = Command::new(&python);
                     c.arg(&script).arg("train").args(TINY).args(["--steps", "60", "--out", &mixed, "--threads", "1"]);
-                    c.args(["--batching", batching]).current_dir(dir.path());
+                    // A crash of the interpreter (at exit, say) then leaves a trace on stderr.
+                    c.args(["--batching", batching]).current_dir(dir.path()).env("PYTHONFAULTHANDLER", "1");
                     c
                 };
                 command.env("MASTER_ADDR", "127.0.0.1").env("MASTER_PORT", port.to_string());
