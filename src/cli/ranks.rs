@@ -108,9 +108,8 @@ impl RankArgs {
 /// Starts `nproc` ranks of this very command line (without `--nproc`) on a free loopback
 /// port, each with its share of the cores as `--threads` unless `threads` is given, and waits
 /// for them (after refusing, once, `--backend nccl` on the CPU `device`). Ctrl-C or SIGTERM is
-/// passed on to every rank as SIGTERM (they save and stop); a
-/// rank that dies takes the others down within [`STOP_GRACE`] (or `timeout`, if shorter), and
-/// the launcher says which.
+/// passed on to every rank as SIGTERM (they save and stop); a rank that dies takes the others
+/// down within [`STOP_GRACE`] (or `--timeout`, if shorter), and the launcher says which.
 pub(crate) fn launch(nproc: u16, ranks: RankArgs, device: DeviceRequest, threads: Option<i32>) -> Result<Done> {
     crate::ffi::distributed::check_available().map_err(|missing| anyhow::anyhow!("--nproc: {missing}"))?;
     if ranks.backend == BackendChoice::Nccl && device == DeviceRequest::Cpu {

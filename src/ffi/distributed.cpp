@@ -1,11 +1,11 @@
 // libtorch's distributed engine (c10d), as torch.distributed drives it: a TCPStore, the
 // PrefixStores that init_process_group puts around it, a ProcessGroup holding a
-// ProcessGroupGloo backend (and a ProcessGroupNCCL one from nccl.cpp when asked), its collectives, and the pieces of DistributedDataParallel that
-// libtorch exports (parameter verification, broadcast_coalesced, bucket assignment), plus a
-// recorder of the order in which parameters' gradients become ready (as DDP's Reducer records
-// it to rebuild its buckets). Compiled only when gloo's headers are there (build.rs), with
-// USE_C10D_GLOO. Each function returns 0 on success, otherwise the length of the error
-// message written into `err`.
+// ProcessGroupGloo backend (and a ProcessGroupNCCL one from nccl.cpp when asked), its
+// collectives, and the pieces of DistributedDataParallel that libtorch exports (parameter
+// verification, broadcast_coalesced, bucket assignment), plus a recorder of the order in which
+// parameters' gradients become ready (as DDP's Reducer records it to rebuild its buckets).
+// Compiled only when gloo's headers are there (build.rs), with USE_C10D_GLOO. Each function
+// returns 0 on success, otherwise the length of the error message written into `err`.
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <torch/csrc/autograd/variable.h>
