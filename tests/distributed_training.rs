@@ -18,7 +18,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::ranks::free_port;
+use common::ranks::{THEN_NO_GLOO_THREADS, free_port};
 use common::{TempDir, live};
 use tch::Tensor;
 use tch_rnn::charlm::{Checkpoint, SHAKESPEARE};
@@ -268,9 +268,10 @@ fn a_group_of_rust_and_pytorch_ranks_trains_as_pytorch_alone() {
                     tch_rnn(dir.path(), &mixed, 60, &["--batching", batching, "--threads", "1"])
                 } else {
                     let mut c = Command::new(&python);
-                    c.arg(&script).arg("train").args(TINY).args(["--steps", "60", "--out", &mixed, "--threads", "1"]);
+                    c.args(["-c", THEN_NO_GLOO_THREADS]).arg(&script).arg("train").args(TINY);
+                    c.args(["--steps", "60", "--out", &mixed, "--threads", "1", "--batching", batching]);
                     // A crash of the interpreter (at exit, say) then leaves a trace on stderr.
-                    c.args(["--batching", batching]).current_dir(dir.path()).env("PYTHONFAULTHANDLER", "1");
+                    c.current_dir(dir.path()).env("PYTHONFAULTHANDLER", "1");
                     c
                 };
                 command.env("MASTER_ADDR", "127.0.0.1").env("MASTER_PORT", port.to_string());

@@ -25,6 +25,7 @@ PyTorch ranks can share one group.
 
 import argparse
 import datetime
+import gc
 import hashlib
 import json
 import math
@@ -116,6 +117,9 @@ class Ranks:
         self.exchanging = 0.0
         if self.distributed:
             import torch.distributed as dist
+            # Imported before the group exists: imported later (DDP does), its functions' default
+            # arguments would hold the group for good, and finish() could not end it.
+            import torch.distributed.nn.functional  # noqa: F401
             self.dist = dist
             dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=timeout))
             self.rank, self.world = dist.get_rank(), dist.get_world_size()
@@ -163,13 +167,17 @@ class Ranks:
 
     def finish(self, step_seconds):
         """Each rank's share of its step time spent exchanging, then every rank done before any
-        leaves (rank 0 may host the store), and the group ends."""
+        leaves (rank 0 may host the store), and the group ends. The caller has dropped the DDP
+        model, the group's last other holder: the group is then freed here, and its Gloo threads
+        joined, while the interpreter still runs. (Left to the interpreter's exit, a Gloo thread
+        letting go of a Python tensor can abort the process: pytorch/pytorch#190489.)"""
         if self.distributed:
             shares = torch.zeros(self.world, dtype=torch.float64)
             shares[self.rank] = self.exchanging / max(step_seconds, 1e-9)
             self.dist.all_reduce(shares)
             self.dist.barrier()
             self.dist.destroy_process_group()
+            gc.collect()
 
 
 def finite_json(value):
@@ -398,6 +406,7 @@ def train(args):
         history.append(f"{step},{value!r},{validation}")
         if stop:
             break
+    del net  # see Ranks.finish
     ranks.finish(step_seconds)
     if ranks.rank != 0:
         return None

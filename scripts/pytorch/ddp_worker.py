@@ -7,12 +7,14 @@
 # bench:       times R allreduces of N floats after 5 warm-up ones; prints milliseconds
 import argparse
 import datetime
+import gc
 import json
 import os
 import time
 
 import torch
 import torch.distributed as dist
+import torch.distributed.nn.functional  # noqa: F401  (before the group: see char_model.Ranks)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("mode", choices=["collectives", "train", "bench"])
@@ -95,3 +97,4 @@ def bench():
 
 print(json.dumps({"collectives": collectives, "train": train, "bench": bench}[args.mode]()))
 dist.destroy_process_group()
+gc.collect()  # the group freed and its Gloo threads joined before the interpreter exits

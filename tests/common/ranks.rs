@@ -78,6 +78,19 @@ pub struct Finished {
     pub ended: Instant,
 }
 
+/// Python run as `python -c THIS script args...`: runs the script as `python script args...`
+/// would, then fails if Gloo threads outlive it. Left running into the interpreter's exit, a Gloo
+/// thread letting go of a Python tensor can abort the process (pytorch/pytorch#190489): the race
+/// is rare, this check of its cause is not.
+pub const THEN_NO_GLOO_THREADS: &str = r#"
+import os, runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+left = [name for name in names if "gloo" in name]
+sys.exit(f"{sys.argv[0]}: Gloo threads still running at exit: {left}" if left else 0)
+"#;
+
 /// Starts rank `rank` of `world` (LOCAL_RANK `local_rank`) running `side`'s worker with `args`
 /// (its mode and flags), meeting at 127.0.0.1:`port`. PyTorch ranks need `python`.
 #[allow(clippy::too_many_arguments)]
@@ -96,7 +109,8 @@ pub fn spawn_rank(
         Side::Rust => Command::new(rust_worker()),
         Side::PyTorch => {
             let mut c = Command::new(python.expect("PyTorch ranks need the project's Python"));
-            c.arg(root.join("scripts/pytorch/ddp_worker.py")).env("PYTHONWARNINGS", "ignore");
+            c.args(["-c", THEN_NO_GLOO_THREADS]).arg(root.join("scripts/pytorch/ddp_worker.py"));
+            c.env("PYTHONWARNINGS", "ignore");
             c
         }
     };
