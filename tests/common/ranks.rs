@@ -81,13 +81,24 @@ pub struct Finished {
 /// Python run as `python -c THIS script args...`: runs the script as `python script args...`
 /// would, then fails if Gloo threads outlive it. Left running into the interpreter's exit, a Gloo
 /// thread letting go of a Python tensor can abort the process (pytorch/pytorch#190489): the race
-/// is rare, this check of its cause is not.
+/// is rare, this check of its cause is not. (A joined thread can stay listed for a moment while
+/// the kernel ends it, hence a second's grace; a group left alive keeps its threads for good.)
 pub const THEN_NO_GLOO_THREADS: &str = r#"
-import os, runpy, sys
+import os, runpy, sys, time
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
-names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
-left = [name for name in names if "gloo" in name]
+def gloo_threads():
+    names = []
+    for t in os.listdir("/proc/self/task"):
+        try:
+            names.append(open(f"/proc/self/task/{t}/comm").read().strip())
+        except OSError:  # ended while listed
+            pass
+    return [name for name in names if "gloo" in name]
+deadline = time.monotonic() + 1
+while gloo_threads() and time.monotonic() < deadline:
+    time.sleep(0.01)
+left = gloo_threads()
 sys.exit(f"{sys.argv[0]}: Gloo threads still running at exit: {left}" if left else 0)
 "#;
 
