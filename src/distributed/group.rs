@@ -10,7 +10,7 @@ use tch::Tensor;
 
 use super::config::{Backend, GroupConfig};
 use super::failure::{Cause, Failure, classify, silent_ranks, tidy};
-use super::nccl_ready;
+use super::ready;
 use crate::ffi::distributed::RawGroup;
 
 /// DDP's `broadcast_bucket_size` (torch/nn/parallel/distributed.py): the largest buffer that
@@ -71,16 +71,14 @@ impl ProcessGroup {
             cause,
             detail,
         };
-        let nccl = config.backend == Backend::Nccl;
-        let available =
-            crate::ffi::distributed::check_available().and_then(|()| if nccl { nccl_ready() } else { Ok(()) });
-        if let Err(missing) = available {
+        if let Err(missing) = ready(config.backend) {
             return Err(refused(Cause::Unavailable, missing).into());
         }
         if let Err((cause, detail)) = config.check() {
             return Err(refused(cause, detail).into());
         }
-        let GroupConfig { ref master_addr, master_port, rank, world_size, agent_store, timeout, .. } = config;
+        let GroupConfig { ref master_addr, master_port, rank, world_size, agent_store, timeout, backend, .. } = config;
+        let nccl = backend == Backend::Nccl;
         match RawGroup::new(master_addr, master_port, rank, world_size, agent_store, nccl, timeout) {
             Ok(raw) => Ok(ProcessGroup { config, raw, broken: Mutex::new(None) }),
             Err(message) => Err(joining_failure(&config, &message).into()),

@@ -85,13 +85,16 @@ pub fn available() -> bool {
 /// }
 /// ```
 pub fn nccl_available() -> anyhow::Result<()> {
-    crate::ffi::distributed::check_available()
-        .and_then(|()| nccl_ready())
-        .map_err(|why| anyhow::anyhow!("distributed: NCCL: {why}"))
+    ready(Backend::Nccl).map_err(|why| anyhow::anyhow!("distributed: NCCL: {why}"))
 }
 
-/// Loads libtorch's CUDA library, then NCCL's backend library; `Err` says why not.
-fn nccl_ready() -> Result<(), String> {
-    crate::device::load_cuda_library()?;
-    crate::ffi::distributed::nccl_available()
+/// Whether this build can make a group on `backend`: distributed support, and for NCCL
+/// libtorch's CUDA library and NCCL's backend library, loaded here; `Err` says why not.
+fn ready(backend: Backend) -> Result<(), String> {
+    crate::ffi::distributed::check_available()?;
+    if backend == Backend::Nccl {
+        crate::device::load_cuda_library()?;
+        crate::ffi::distributed::nccl_available()?;
+    }
+    Ok(())
 }
